@@ -1,0 +1,151 @@
+"""What every HTTP function shares: request id, auth, body limits and RFC 9457 problem responses.
+
+Route handlers take an `ApiRequest` and return a `Reply`; `endpoint` turns them into the
+`func.HttpRequest -> func.HttpResponse` functions the Functions host (or the devhost) calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from shared import request_context
+from shared.config import Settings, get_settings
+from shared.errors import (
+    AppError,
+    AuthenticationFailed,
+    Conflict,
+    FieldError,
+    InvalidInput,
+    MalformedRequest,
+    NotFound,
+    TooLarge,
+)
+from shared.security import Principal
+from shared.services import accounts
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+PROBLEM_JSON = "application/problem+json"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_STATUS = {
+    MalformedRequest: (400, "Bad Request"),
+    AuthenticationFailed: (401, "Unauthorized"),
+    NotFound: (404, "Not Found"),
+    Conflict: (409, "Conflict"),
+    TooLarge: (413, "Content Too Large"),
+    InvalidInput: (422, "Unprocessable Content"),
+}
+
+log = logging.getLogger("creditgate.http")
+request_context.install()
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class ApiRequest:
+    raw: func.HttpRequest
+    settings: Settings
+    principal: Principal | None = None
+
+    @property
+    def tenant(self) -> Principal:
+        assert self.principal is not None, "route declared auth=False but needs a caller"
+        return self.principal
+
+    def json(self) -> Any:
+        body = self.raw.get_body()
+        if len(body) > MAX_BODY_BYTES:
+            raise TooLarge(f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
+        if not body.strip():
+            return {}
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise MalformedRequest("The body is not valid JSON.") from None
+
+    def parse(self, model: type[M], payload: Any = None) -> M:
+        try:
+            return model.model_validate(self.json() if payload is None else payload)
+        except ValidationError as exc:
+            raise InvalidInput("The request body is invalid.", errors=validation_errors(exc)) from None
+
+    def route_uuid(self, name: str, what: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(self.raw.route_params[name])
+        except (KeyError, ValueError):
+            raise NotFound(f"No such {what}.") from None
+
+
+@dataclass
+class Reply:
+    body: BaseModel | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def validation_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
+    return [FieldError(prefix + tuple(error["loc"]), error["msg"]) for error in exc.errors()]
+
+
+def problem(status: int, title: str, detail: str, request_id: str, errors=(), headers=None) -> func.HttpResponse:
+    body = {
+        "type": f"urn:creditgate:problem:{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": [error.as_dict() for error in errors],
+        "request_id": request_id,
+    }
+    return func.HttpResponse(
+        json.dumps(body), status_code=status, mimetype=PROBLEM_JSON,
+        headers={"X-Request-Id": request_id, **(headers or {})},
+    )
+
+
+def _authenticate(settings: Settings, req: func.HttpRequest) -> Principal:
+    authorization = req.headers.get("Authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    bearer = credentials.strip() if scheme.lower() == "bearer" else None
+    return accounts.authenticate(settings, bearer=bearer, api_key=req.headers.get("X-API-Key"))
+
+
+def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], Callable[[func.HttpRequest], func.HttpResponse]]:
+    def decorate(handler: Callable[[ApiRequest], Reply]) -> Callable[[func.HttpRequest], func.HttpResponse]:
+        def http_function(req: func.HttpRequest) -> func.HttpResponse:
+            incoming = req.headers.get("X-Request-Id", "")
+            rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+            token = request_context.request_id.set(rid)
+            try:
+                settings = get_settings()
+                call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
+                reply = handler(call)
+                return func.HttpResponse(
+                    reply.body.model_dump_json() if reply.body is not None else None,
+                    status_code=reply.status,
+                    mimetype="application/json" if reply.body is not None else None,
+                    headers={"X-Request-Id": rid, **reply.headers},
+                )
+            except AppError as exc:
+                status, title = next(_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS)
+                challenge = {"WWW-Authenticate": 'Bearer realm="creditgate"'} if status == 401 else None
+                return problem(status, title, exc.detail, rid, exc.errors, challenge)
+            except Exception:
+                log.exception("unhandled error in %s", handler.__name__)
+                return problem(500, "Internal Server Error", "Something went wrong on our side.", rid)
+            finally:
+                request_context.request_id.reset(token)
+
+        # The Functions worker reads the name and the `req` signature of this function, not the handler's.
+        http_function.__name__ = http_function.__qualname__ = handler.__name__
+        http_function.__doc__ = handler.__doc__
+        return http_function
+
+    return decorate

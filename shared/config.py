@@ -1,0 +1,144 @@
+"""Settings from the environment (and `local.settings.json` "Values", as `func start` does).
+
+Environment variables win over the file, like the Functions host. A missing or invalid setting
+raises `ConfigError` with one line naming it; entrypoints print that line and stop.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+LOCAL_SETTINGS_FILE = "local.settings.json"
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+class _LocalSettingsValues(PydanticBaseSettingsSource):
+    """The "Values" object of local.settings.json in the working directory, when present."""
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path.cwd() / LOCAL_SETTINGS_FILE
+        if not path.is_file():
+            return {}
+        try:
+            values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{LOCAL_SETTINGS_FILE}: not valid JSON ({exc})") from None
+        return {key: value for key, value in values.items() if isinstance(value, str) and value}
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+
+def _secret(name: str) -> Any:
+    return Field(default=None, validation_alias=name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True)
+
+    app_data_dir: Path = Field(default=Path(".data"), validation_alias="APP_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+
+    model_store: Literal["local", "azureblob"] = Field(default="local", validation_alias="MODEL_STORE")
+    model_storage_connection: str | None = Field(
+        default=None, validation_alias=AliasChoices("MODEL_STORAGE_CONNECTION", "AzureWebJobsStorage")
+    )
+    model_container: str = Field(default="models", validation_alias="MODEL_CONTAINER")
+
+    events_backend: Literal["local", "eventhub", "kafka"] = Field(
+        default="local", validation_alias="EVENTS_BACKEND"
+    )
+    event_hub_connection: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("EventHubConnection", "EventHubConnection__fullyQualifiedNamespace"),
+    )
+    training_event_hub: str = Field(default="training-requests", validation_alias="TRAINING_EVENT_HUB")
+    training_consumer_group: str = Field(default="$Default", validation_alias="TRAINING_CONSUMER_GROUP")
+    kafka_bootstrap_servers: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: str = Field(default="PLAIN", validation_alias="KAFKA_SASL_MECHANISM")
+    kafka_sasl_username: str | None = Field(default=None, validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = _secret("KAFKA_SASL_PASSWORD")
+
+    jwt_secret: SecretStr | None = _secret("JWT_SECRET")
+    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=86400, validation_alias="JWT_TTL_SECONDS")
+    jwt_issuer: str = Field(default="creditgate", validation_alias="JWT_ISSUER")
+    jwt_audience: str = Field(default="creditgate-api", validation_alias="JWT_AUDIENCE")
+    document_hash_key: SecretStr | None = _secret("DOCUMENT_HASH_KEY")
+
+    training_lease_seconds: int = Field(default=900, ge=30, validation_alias="TRAINING_LEASE_SECONDS")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return init_settings, env_settings, _LocalSettingsValues(settings_cls)
+
+    @property
+    def embedded(self) -> bool:
+        """No DATABASE_URL: the zero-setup local shape, where secrets may be generated on disk."""
+        return self.database_url is None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.app_data_dir / 'creditgate.db').resolve()}"
+
+    @model_validator(mode="after")
+    def _check_backends(self) -> Settings:
+        if self.model_store == "azureblob" and not self.model_storage_connection:
+            raise ValueError("MODEL_STORAGE_CONNECTION (or AzureWebJobsStorage) is required when MODEL_STORE=azureblob")
+        if self.events_backend == "eventhub" and not self.event_hub_connection:
+            raise ValueError("EventHubConnection is required when EVENTS_BACKEND=eventhub")
+        if self.events_backend == "kafka" and not self.kafka_bootstrap_servers:
+            raise ValueError("KAFKA_BOOTSTRAP_SERVERS is required when EVENTS_BACKEND=kafka")
+        if self.kafka_security_protocol.startswith("SASL") and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with SASL")
+        for name, value in (("JWT_SECRET", self.jwt_secret), ("DOCUMENT_HASH_KEY", self.document_hash_key)):
+            if value is None and not self.embedded:
+                raise ValueError(f"{name} is required when DATABASE_URL is set")
+            if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        return self
+
+    def secret(self, name: Literal["jwt_secret", "document_hash_key"]) -> bytes:
+        """The configured secret, or in the embedded shape one generated once under APP_DATA_DIR."""
+        value: SecretStr | None = getattr(self, name)
+        if value is not None:
+            return value.get_secret_value().encode()
+        path = self.app_data_dir / "secrets" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(path, "x", encoding="ascii") as handle:  # "x": two processes never both write
+                    handle.write(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text(encoding="ascii").strip().encode()
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(message if not error["loc"] else f"{where}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this process; tests call `get_settings.cache_clear()` after changing the env."""
+    return load_settings()

@@ -1,0 +1,55 @@
+"""One engine per process (per URL), and the transaction scope every use case runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.config import get_settings
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    # WAL lets readers run beside the single writer; busy_timeout queues writers instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    parsed = make_url(url)
+    # hide_parameters: bound values (hashes, documents) never reach logs or error messages.
+    options: dict = {"hide_parameters": True, "pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(parsed, **options)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def get_engine() -> Engine:
+    return _engine_for(get_settings().sqlalchemy_url)
+
+
+@lru_cache(maxsize=4)
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A session whose work commits together or not at all."""
+    with _session_factory(get_engine()).begin() as session:
+        yield session
