@@ -23,11 +23,11 @@ from shared.errors import (
     AppError,
     AuthenticationFailed,
     Conflict,
-    FieldError,
     InvalidInput,
     MalformedRequest,
     NotFound,
     TooLarge,
+    field_errors,
 )
 from shared.security import Principal
 from shared.services import accounts
@@ -75,7 +75,7 @@ class ApiRequest:
         try:
             return model.model_validate(self.json() if payload is None else payload)
         except ValidationError as exc:
-            raise InvalidInput("The request body is invalid.", errors=validation_errors(exc)) from None
+            raise InvalidInput("The request body is invalid.", errors=field_errors(exc)) from None
 
     def route_uuid(self, name: str, what: str) -> uuid.UUID:
         try:
@@ -89,10 +89,6 @@ class Reply:
     body: BaseModel | None = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def validation_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
-    return [FieldError(prefix + tuple(error["loc"]), error["msg"]) for error in exc.errors()]
 
 
 def problem(status: int, title: str, detail: str, request_id: str, errors=(), headers=None) -> func.HttpResponse:

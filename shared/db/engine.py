@@ -16,12 +16,19 @@ from shared.config import get_settings
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
     # WAL lets readers run beside the single writer; busy_timeout queues writers instead of failing.
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" hook below emits BEGIN itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _begin_immediate(connection) -> None:
+    # Take the write lock up front: a deferred transaction that reads, then writes, fails with
+    # SQLITE_BUSY_SNAPSHOT under concurrency instead of waiting its turn.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @lru_cache(maxsize=4)
@@ -36,6 +43,7 @@ def _engine_for(url: str) -> Engine:
     engine = create_engine(parsed, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
     return engine
 
 

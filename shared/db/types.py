@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Numeric
+from sqlalchemy.dialects import mssql
 from sqlalchemy.types import TypeDecorator
 
 Money = Numeric(18, 2, asdecimal=True)
@@ -15,6 +16,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=False)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        # SQL Server's DATETIME rounds to 1/300 s; DATETIME2 keeps the microseconds keys depend on.
+        return dialect.type_descriptor(mssql.DATETIME2() if dialect.name == "mssql" else DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:

@@ -2,5 +2,10 @@
 
 from shared.db.models.accounts import ApiKey, Tenant, User
 from shared.db.models.base import Base
+from shared.db.models.datasets import CreditLimit, Customer, Order, SerasaQuery
+from shared.db.models.uploads import OutboxEvent, TrainingJob, Upload, UploadBatch
 
-__all__ = ["ApiKey", "Base", "Tenant", "User"]
+__all__ = [
+    "ApiKey", "Base", "CreditLimit", "Customer", "Order", "OutboxEvent", "SerasaQuery", "Tenant",
+    "TrainingJob", "Upload", "UploadBatch", "User",
+]

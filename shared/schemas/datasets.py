@@ -1,0 +1,120 @@
+"""The four dataset item types (DESIGN §3) and the batch envelope that carries them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.documents import is_valid_document, normalize_document
+from shared.schemas.base import Strict
+
+MAX_BATCH_ITEMS = 500
+MAX_ATTRIBUTES = 50
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+AttributeValue = StrictBool | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] | Annotated[
+    str, StringConstraints(max_length=256)
+]
+Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)]
+Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+UF = Literal[
+    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
+    "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A naive datetime means UTC (DESIGN §3); anything else is converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _document(value: str) -> str:
+    if not is_valid_document(value):
+        raise ValueError("not a valid CPF or CNPJ (check digits)")
+    return normalize_document(value)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+Document = Annotated[str, StringConstraints(max_length=32), AfterValidator(_document)]
+
+
+class CustomerItem(Strict):
+    customer_id: Identifier
+    document: Document | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    segment: Label | None = None
+    state: UF | None = None
+    customer_since: date | None = None
+    attributes: Attributes | None = None
+
+
+class CreditLimitItem(Strict):
+    customer_id: Identifier
+    limit: Annotated[Money, Field(ge=0)]
+    valid_from: date
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered_validity(self) -> CreditLimitItem:
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until must be on or after valid_from")
+        return self
+
+
+class SerasaQueryItem(Strict):
+    customer_id: Identifier
+    queried_at: UtcDateTime
+    score: Annotated[int, Field(ge=0, le=1000)] | None = None
+    negative_records: Count
+    negative_amount: Annotated[Money, Field(ge=0)]
+    protests: Count
+    protests_amount: Annotated[Money, Field(ge=0)]
+    bounced_checks: Count
+    lawsuits: Count
+    bankruptcy_filings: Count
+    attributes: Attributes | None = None
+
+
+class OrderItem(Strict):
+    order_id: Identifier
+    customer_id: Identifier
+    ordered_at: UtcDateTime
+    amount: Annotated[Money, Field(gt=0)]
+    payment_term_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    channel: Label | None = None
+    attributes: Attributes | None = None
+    invoiced: bool | None = None
+
+
+class LabeledOrderItem(OrderItem):
+    invoiced: bool
+
+
+ITEM_TYPES: dict[str, type[Strict]] = {
+    "customers": CustomerItem,
+    "credit_limits": CreditLimitItem,
+    "serasa_queries": SerasaQueryItem,
+    "orders": OrderItem,
+}
+Dataset = Literal["customers", "credit_limits", "serasa_queries", "orders"]
+
+
+class BatchEnvelope(Strict):
+    """Items stay raw here: each is validated on its own so every bad one is reported."""
+
+    batch: Annotated[int, Field(ge=1)]
+    items: Annotated[list[dict], Field(min_length=1)]

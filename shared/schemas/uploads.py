@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from shared.schemas.base import Strict
+from shared.schemas.datasets import Dataset
+
+
+class UploadOpen(Strict):
+    expected_batches: dict[Dataset, Annotated[int, Field(ge=1, le=100_000)]] | None = Field(
+        default=None, description="When given, receiving the last expected batch commits the upload."
+    )
+
+
+class UploadCreated(BaseModel):
+    upload_id: uuid.UUID
+    status: Literal["open", "committed"]
+    expected_batches: dict[str, int] | None = None
+
+
+class BatchResult(BaseModel):
+    dataset: Dataset
+    batch: int
+    received: int
+    inserted: int
+    updated: int
+    upload_status: Literal["open", "committed"]
+    training_job_id: uuid.UUID | None = None
+
+
+class CommitRequest(Strict):
+    train: bool = True
+
+
+class CommitResult(BaseModel):
+    upload_id: uuid.UUID
+    status: Literal["committed"] = "committed"
+    training_job_id: uuid.UUID | None
+
+
+class DatasetProgress(BaseModel):
+    batches: int
+    items: int
+    expected_batches: int | None = None
+
+
+class UploadStatus(BaseModel):
+    upload_id: uuid.UUID
+    status: Literal["open", "committed"]
+    datasets: dict[str, DatasetProgress]
+    training_job_id: uuid.UUID | None
+    created_at: datetime
+    committed_at: datetime | None
+
+
+class TrainingJobStatus(BaseModel):
+    job_id: uuid.UUID
+    status: Literal["queued", "running", "succeeded", "failed"]
+    model_version: int | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

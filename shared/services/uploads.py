@@ -1,0 +1,238 @@
+"""Upload sessions: open, receive atomic batches, commit (and ask for training) — DESIGN §4, §5."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Table, exists, func, select
+from sqlalchemy.orm import Session
+
+from shared.config import Settings
+from shared.db import transaction
+from shared.db.models import CreditLimit, Customer, Order, OutboxEvent, SerasaQuery, TrainingJob, Upload, UploadBatch
+from shared.db.retry import retry_on_conflict
+from shared.db.types import utcnow
+from shared.db.upsert import upsert
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, TooLarge, field_errors
+from shared.schemas.datasets import ITEM_TYPES, MAX_BATCH_ITEMS, BatchEnvelope
+from shared.schemas.uploads import (
+    BatchResult,
+    CommitResult,
+    DatasetProgress,
+    UploadCreated,
+    UploadOpen,
+    UploadStatus,
+)
+from shared.security import Principal
+
+TABLES: dict[str, Table] = {
+    "customers": Customer.__table__,
+    "credit_limits": CreditLimit.__table__,
+    "serasa_queries": SerasaQuery.__table__,
+    "orders": Order.__table__,
+}
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id",),
+    "credit_limits": ("customer_id", "valid_from"),
+    "serasa_queries": ("customer_id", "queried_at"),
+    "orders": ("order_id",),
+}
+UNKNOWN_CUSTOMERS_LISTED = 100
+
+
+def open_upload(principal: Principal, request: UploadOpen) -> UploadCreated:
+    with transaction() as session:
+        upload = Upload(tenant_id=principal.tenant_id, status="open", expected_batches=request.expected_batches)
+        session.add(upload)
+        session.flush()
+        return UploadCreated(upload_id=upload.id, status="open", expected_batches=upload.expected_batches)
+
+
+def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID, dataset: str, payload: Any) -> BatchResult:
+    """All items of the batch are written, or none; a resend of the same batch changes nothing."""
+    if dataset not in TABLES:
+        raise NotFound(f"No such dataset {dataset!r}; use one of {', '.join(TABLES)}.")
+    if isinstance(payload, dict) and isinstance(payload.get("items"), list) and len(payload["items"]) > MAX_BATCH_ITEMS:
+        raise TooLarge(f"A batch carries at most {MAX_BATCH_ITEMS} items; this one has {len(payload['items'])}.")
+    try:
+        envelope = BatchEnvelope.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput("The batch is invalid; nothing was written.", errors=field_errors(exc)) from None
+    try:
+        items = _item_adapter(dataset).validate_python(envelope.items)
+    except ValidationError as exc:
+        raise InvalidInput("Some items are invalid; nothing was written.", errors=field_errors(exc, ("items",))) from None
+    rows = [_row(settings, dataset, item.model_dump()) for item in items]
+    _reject_duplicate_keys(dataset, rows)
+    digest = hashlib.sha256(json.dumps(envelope.items, sort_keys=True, default=str).encode()).hexdigest()
+
+    def write() -> BatchResult:
+        with transaction() as session:
+            upload = _upload(session, principal, upload_id, lock="share")
+            previous = session.scalars(
+                select(UploadBatch).where(
+                    UploadBatch.upload_id == upload.id, UploadBatch.dataset == dataset, UploadBatch.batch == envelope.batch
+                )
+            ).one_or_none()
+            if previous is not None:
+                if previous.digest != digest:
+                    raise Conflict(f"Batch {envelope.batch} of {dataset} was already received with other items.")
+                return _batch_result(previous, upload)
+            if upload.status != "open":
+                raise Conflict("The upload is committed; open a new upload to send more data.")
+            expected = (upload.expected_batches or {}).get(dataset)
+            if expected is not None and envelope.batch > expected:
+                raise InvalidInput(
+                    f"This upload expects {expected} batches of {dataset}.",
+                    errors=[FieldError(("batch",), f"must be at most {expected}")],
+                )
+            for row in rows:
+                row.update(tenant_id=principal.tenant_id, upload_id=upload.id)
+            count = upsert(session, TABLES[dataset], NATURAL_KEYS[dataset], principal.tenant_id, rows)
+            batch = UploadBatch(
+                upload_id=upload.id, dataset=dataset, batch=envelope.batch, digest=digest,
+                received=len(rows), inserted=count.inserted, updated=count.updated,
+            )
+            session.add(batch)
+            session.flush()
+            return _batch_result(batch, upload)
+
+    result = retry_on_conflict(write)
+    if result.upload_status == "open" and _all_expected_batches_received(principal, upload_id):
+        committed = commit_upload(settings, principal, upload_id, train=True)
+        result = result.model_copy(update={"upload_status": "committed", "training_job_id": committed.training_job_id})
+    return result
+
+
+def commit_upload(settings: Settings, principal: Principal, upload_id: uuid.UUID, *, train: bool) -> CommitResult:
+    """Upload committed + training job queued + outbox event, in one transaction; retries return the same job."""
+    with transaction() as session:
+        upload = _upload(session, principal, upload_id, lock="update")
+        if upload.status == "committed":
+            return CommitResult(upload_id=upload.id, training_job_id=upload.training_job_id)
+        unknown = _unknown_customer_references(session, principal.tenant_id, upload.id)
+        if unknown:
+            raise InvalidInput(
+                "Some rows reference customers this company has not sent; send them, then commit.",
+                errors=unknown,
+            )
+        now = utcnow()
+        if train:
+            job = TrainingJob(tenant_id=principal.tenant_id, upload_id=upload.id, status="queued", created_at=now)
+            session.add(job)
+            session.flush()
+            session.add(
+                OutboxEvent(
+                    tenant_id=principal.tenant_id,
+                    topic=settings.training_event_hub,
+                    payload={
+                        "type": "training.requested",
+                        "job_id": str(job.id),
+                        "tenant_id": str(principal.tenant_id),
+                        "upload_id": str(upload.id),
+                        "requested_at": now.isoformat(),
+                    },
+                )
+            )
+            upload.training_job_id = job.id
+        upload.status, upload.committed_at = "committed", now
+        return CommitResult(upload_id=upload.id, training_job_id=upload.training_job_id)
+
+
+def upload_status(principal: Principal, upload_id: uuid.UUID) -> UploadStatus:
+    with transaction() as session:
+        upload = _upload(session, principal, upload_id)
+        progress = session.execute(
+            select(UploadBatch.dataset, func.count(), func.sum(UploadBatch.received))
+            .where(UploadBatch.upload_id == upload.id)
+            .group_by(UploadBatch.dataset)
+        ).all()
+        expected = upload.expected_batches or {}
+        datasets = {name: DatasetProgress(batches=0, items=0, expected_batches=count) for name, count in expected.items()}
+        for name, batches, items in progress:
+            datasets[name] = DatasetProgress(batches=batches, items=items, expected_batches=expected.get(name))
+        return UploadStatus(
+            upload_id=upload.id, status=upload.status, datasets=datasets, training_job_id=upload.training_job_id,
+            created_at=upload.created_at, committed_at=upload.committed_at,
+        )
+
+
+def _upload(session: Session, principal: Principal, upload_id: uuid.UUID, lock: str | None = None) -> Upload:
+    query = select(Upload).where(Upload.id == upload_id, Upload.tenant_id == principal.tenant_id)
+    if lock:
+        # Batches share the row, a commit takes it alone: no batch lands in a committed upload.
+        query = query.with_for_update(read=lock == "share")
+    upload = session.scalars(query).one_or_none()
+    if upload is None:
+        raise NotFound("No such upload.")
+    return upload
+
+
+def _all_expected_batches_received(principal: Principal, upload_id: uuid.UUID) -> bool:
+    status = upload_status(principal, upload_id)
+    expected = {name: p for name, p in status.datasets.items() if p.expected_batches is not None}
+    return bool(expected) and all(p.batches >= p.expected_batches for p in expected.values())
+
+
+def _unknown_customer_references(session: Session, tenant_id: uuid.UUID, upload_id: uuid.UUID) -> list[FieldError]:
+    customers = TABLES["customers"]
+    found: list[FieldError] = []
+    for dataset in ("orders", "credit_limits", "serasa_queries"):
+        table, key = TABLES[dataset], NATURAL_KEYS[dataset]
+        known = exists().where(customers.c.tenant_id == tenant_id, customers.c.customer_id == table.c.customer_id)
+        rows = session.execute(
+            select(table.c.customer_id, *(table.c[name] for name in key))
+            .where(table.c.tenant_id == tenant_id, table.c.upload_id == upload_id, ~known)
+            .order_by(*(table.c[name] for name in key))
+            .limit(UNKNOWN_CUSTOMERS_LISTED - len(found))
+        ).all()
+        found += [
+            FieldError((dataset, *(_json_key(part) for part in row[1:]), "customer_id"), f"unknown customer {row[0]!r}")
+            for row in rows
+        ]
+        if len(found) >= UNKNOWN_CUSTOMERS_LISTED:
+            break
+    return found
+
+
+def _json_key(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+@cache
+def _item_adapter(dataset: str) -> TypeAdapter:
+    return TypeAdapter(list[ITEM_TYPES[dataset]])
+
+
+def _row(settings: Settings, dataset: str, item: dict[str, Any]) -> dict[str, Any]:
+    if dataset == "customers":
+        document = item.pop("document")
+        item["document_hmac"] = document and hmac.new(
+            settings.secret("document_hash_key"), document.encode(), hashlib.sha256
+        ).hexdigest()
+    return item
+
+
+def _reject_duplicate_keys(dataset: str, rows: list[dict[str, Any]]) -> None:
+    first_seen: dict[tuple, int] = {}
+    errors = []
+    for index, row in enumerate(rows):
+        key = tuple(row[name] for name in NATURAL_KEYS[dataset])
+        if key in first_seen:
+            errors.append(FieldError(("items", index, NATURAL_KEYS[dataset][-1]), f"same key as item {first_seen[key]}"))
+        first_seen.setdefault(key, index)
+    if errors:
+        raise InvalidInput("The batch repeats a key; nothing was written.", errors=errors)
+
+
+def _batch_result(batch: UploadBatch, upload: Upload) -> BatchResult:
+    return BatchResult(
+        dataset=batch.dataset, batch=batch.batch, received=batch.received, inserted=batch.inserted,
+        updated=batch.updated, upload_status=upload.status, training_job_id=upload.training_job_id,
+    )
