@@ -78,8 +78,14 @@ class ApiRequest:
             raise InvalidInput("The request body is invalid.", errors=field_errors(exc)) from None
 
     def route_uuid(self, name: str, what: str) -> uuid.UUID:
+        return self._route(name, what, uuid.UUID)
+
+    def route_int(self, name: str, what: str) -> int:
+        return self._route(name, what, int)
+
+    def _route(self, name: str, what: str, kind: Callable[[str], Any]) -> Any:
         try:
-            return uuid.UUID(self.raw.route_params[name])
+            return kind(self.raw.route_params[name])
         except (KeyError, ValueError):
             raise NotFound(f"No such {what}.") from None
 

@@ -1,14 +1,39 @@
-"""Training jobs: status over HTTP (the Event Hub and timer triggers join in the training issue)."""
+"""Training: job status over HTTP, the Event Hub triggered trainer, and the outbox/lease timer."""
+
+import logging
 
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
-from shared.services import training_jobs
+from shared.config import get_settings
+from shared.services import outbox, training, training_jobs
 
 bp = func.Blueprint()
+log = logging.getLogger("creditgate.training")
 
 
 @bp.route(route="training-jobs/{job_id}", methods=["GET"])
 @endpoint()
 def training_job_status(call: ApiRequest) -> Reply:
     return Reply(training_jobs.get_training_job(call.tenant, call.route_uuid("job_id", "training job")))
+
+
+@bp.event_hub_message_trigger(
+    arg_name="event",
+    event_hub_name="%TRAINING_EVENT_HUB%",
+    connection="EventHubConnection",
+    consumer_group="%TRAINING_CONSUMER_GROUP%",
+    cardinality=func.Cardinality.ONE,
+)
+def train(event: func.EventHubEvent) -> None:
+    training.handle_event(get_settings(), event.get_body())
+
+
+@bp.timer_trigger(arg_name="timer", schedule="*/30 * * * * *", run_on_startup=True)
+def training_maintenance(timer: func.TimerRequest) -> None:
+    """Relays outbox rows the commit could not publish and requeues jobs whose lease expired."""
+    settings = get_settings()
+    requeued = training.requeue_expired(settings)
+    relayed = outbox.relay(settings)
+    if requeued or relayed:
+        log.info("maintenance: %d jobs requeued, %d events relayed", requeued, relayed)

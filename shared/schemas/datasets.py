@@ -89,7 +89,9 @@ class SerasaQueryItem(Strict):
     attributes: Attributes | None = None
 
 
-class OrderItem(Strict):
+class OrderFields(Strict):
+    """An order as a prediction request carries it: no label yet."""
+
     order_id: Identifier
     customer_id: Identifier
     ordered_at: UtcDateTime
@@ -97,10 +99,13 @@ class OrderItem(Strict):
     payment_term_days: Annotated[int, Field(ge=0, le=3650)] = 0
     channel: Label | None = None
     attributes: Attributes | None = None
-    invoiced: bool | None = None
 
 
-class LabeledOrderItem(OrderItem):
+class OrderItem(OrderFields):
+    invoiced: bool | None = Field(default=None, description="true = invoiced, false = refused/held, null = not decided yet")
+
+
+class LabeledOrderItem(OrderFields):
     invoiced: bool
 
 

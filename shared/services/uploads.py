@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from shared.config import Settings
 from shared.db import transaction
-from shared.db.models import CreditLimit, Customer, Order, OutboxEvent, SerasaQuery, TrainingJob, Upload, UploadBatch
+from shared.db.models import CreditLimit, Customer, Order, SerasaQuery, TrainingJob, Upload, UploadBatch
 from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
 from shared.db.upsert import upsert
@@ -30,6 +30,7 @@ from shared.schemas.uploads import (
     UploadStatus,
 )
 from shared.security import Principal
+from shared.services import outbox
 
 TABLES: dict[str, Table] = {
     "customers": Customer.__table__,
@@ -127,22 +128,13 @@ def commit_upload(settings: Settings, principal: Principal, upload_id: uuid.UUID
             job = TrainingJob(tenant_id=principal.tenant_id, upload_id=upload.id, status="queued", created_at=now)
             session.add(job)
             session.flush()
-            session.add(
-                OutboxEvent(
-                    tenant_id=principal.tenant_id,
-                    topic=settings.training_event_hub,
-                    payload={
-                        "type": "training.requested",
-                        "job_id": str(job.id),
-                        "tenant_id": str(principal.tenant_id),
-                        "upload_id": str(upload.id),
-                        "requested_at": now.isoformat(),
-                    },
-                )
-            )
+            outbox.request_training(session, settings, job)
             upload.training_job_id = job.id
         upload.status, upload.committed_at = "committed", now
-        return CommitResult(upload_id=upload.id, training_job_id=upload.training_job_id)
+        result = CommitResult(upload_id=upload.id, training_job_id=upload.training_job_id)
+    if train:
+        outbox.relay_soon_after_commit(settings)
+    return result
 
 
 def upload_status(principal: Principal, upload_id: uuid.UUID) -> UploadStatus:

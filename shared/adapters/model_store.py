@@ -1,0 +1,187 @@
+"""Where trained model artifacts live: local files in the embedded shape, Blob Storage elsewhere.
+
+Callers keep the URI that `put` returns (it goes into the model registry) and hand it back to
+`get`; they never build paths or blob URLs themselves. Azure SDKs are imported only by the blob
+adapter, so importing this module stays cheap for a cold function.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from shared.config import Settings
+
+# The SDK's default backoff (15 s, then 18 s, 24 s...) would stall a training job or a request for
+# a minute on an outage; artifacts are small, so retry a few times quickly instead.
+_CONNECTION_TIMEOUT_SECONDS = 5
+_RETRY = {"initial_backoff": 1, "increment_base": 2, "retry_total": 3, "random_jitter_range": 1}
+
+
+class ArtifactNotFound(LookupError):
+    """No artifact at the given URI (deleted, or the store was reconfigured)."""
+
+
+class InvalidArtifactName(ValueError):
+    """A name that is empty, absolute or climbs out of the store with `..`."""
+
+
+class ModelStoreUnavailable(RuntimeError):
+    """The store could not be reached or used; the message never carries credentials."""
+
+
+class ModelStore(Protocol):
+    def put(self, name: str, data: bytes) -> str: ...
+
+    def get(self, uri: str) -> bytes: ...
+
+    def ping(self) -> None: ...
+
+
+def _checked_name(name: str) -> PurePosixPath:
+    """One rule for both stores, so a name that works locally also works in Azure and vice versa."""
+    path = PurePosixPath(name)
+    if (
+        not name
+        or "\\" in name
+        or "\x00" in name
+        or path.is_absolute()
+        or any(part in ("", ".", "..") for part in name.split("/"))
+    ):
+        raise InvalidArtifactName(f"invalid artifact name {name!r}: use relative 'a/b/c' segments without '..'")
+    return path
+
+
+class LocalModelStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _inside(self, path: Path) -> Path:
+        # resolve() follows symlinks, so a link planted under the root cannot point outside it.
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise InvalidArtifactName(f"{path} is outside the model store {self.root}")
+        return resolved
+
+    def put(self, name: str, data: bytes) -> str:
+        target = self._inside(self.root / _checked_name(name))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write aside then rename: a reader (or a crash) never sees half an artifact.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target.as_uri()
+
+    def get(self, uri: str) -> bytes:
+        from urllib.request import url2pathname  # pulls in http.client: not at import time
+
+        parts = urlsplit(uri)
+        if parts.scheme != "file":
+            raise ArtifactNotFound(f"model artifact {uri!r} is not a file:// URI of the local model store")
+        path = self._inside(Path(url2pathname(parts.path)))
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise ArtifactNotFound(f"model artifact not found: {uri}") from None
+
+    def ping(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelStoreUnavailable(f"model store {self.root} cannot be created: {exc.strerror}") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise ModelStoreUnavailable(f"model store {self.root} is not writable")
+
+
+def _without_query(url: str) -> str:
+    """A SAS token (the query string) must never end up in a stored URI or a message."""
+    return urlunsplit(urlsplit(url)._replace(query="", fragment=""))
+
+
+class AzureBlobModelStore:
+    """`connection` is a storage connection string, or an account URL used with DefaultAzureCredential."""
+
+    def __init__(self, connection: str, container: str) -> None:
+        from azure.storage.blob import BlobServiceClient, ExponentialRetry
+
+        options = {"connection_timeout": _CONNECTION_TIMEOUT_SECONDS, "retry_policy": ExponentialRetry(**_RETRY)}
+        if connection.startswith(("https://", "http://")):
+            from azure.identity import DefaultAzureCredential
+
+            service = BlobServiceClient(connection, credential=DefaultAzureCredential(), **options)
+        else:
+            service = BlobServiceClient.from_connection_string(connection, **options)
+        self._container = service.get_container_client(container)
+        self._base_url = _without_query(self._container.url).rstrip("/")
+        self._container_ready = False
+
+    def _ensure_container(self, **options: int) -> None:
+        from azure.core.exceptions import ResourceExistsError
+
+        if self._container_ready:
+            return
+        try:
+            self._container.create_container(**options)
+        except ResourceExistsError:
+            pass
+        self._container_ready = True
+
+    def _unavailable(self, exc: Exception) -> ModelStoreUnavailable:
+        # Only the exception type and HTTP status: transport messages may echo SAS query strings.
+        status = getattr(exc, "status_code", None)
+        code = getattr(exc, "error_code", None)
+        detail = " ".join(str(part) for part in (type(exc).__name__, status, code) if part)
+        return ModelStoreUnavailable(f"blob model store {self._base_url} unavailable ({detail})")
+
+    def put(self, name: str, data: bytes) -> str:
+        from azure.core.exceptions import AzureError
+
+        blob_name = str(_checked_name(name))
+        try:
+            self._ensure_container()
+            self._container.upload_blob(blob_name, data, overwrite=True)
+        except AzureError as exc:
+            raise self._unavailable(exc) from None
+        return _without_query(self._container.get_blob_client(blob_name).url)
+
+    def get(self, uri: str) -> bytes:
+        from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+        prefix = f"{self._base_url}/"
+        if not uri.startswith(prefix):
+            raise ArtifactNotFound(f"model artifact {uri!r} is not in the blob container {self._base_url}")
+        blob_name = unquote(uri.removeprefix(prefix))
+        try:
+            return self._container.download_blob(blob_name).readall()
+        except ResourceNotFoundError:
+            raise ArtifactNotFound(f"model artifact not found: {uri}") from None
+        except AzureError as exc:
+            raise self._unavailable(exc) from None
+
+    def ping(self) -> None:
+        """No retries: /api/health must answer within about one connection timeout."""
+        from azure.core.exceptions import AzureError
+
+        try:
+            self._ensure_container(retry_total=0)
+            self._container.get_container_properties(retry_total=0)
+        except AzureError as exc:
+            raise self._unavailable(exc) from None
+
+
+def model_store_from_settings(settings: Settings) -> ModelStore:
+    if settings.model_store == "azureblob":
+        # config.Settings guarantees the connection is set for azureblob.
+        return AzureBlobModelStore(settings.model_storage_connection or "", settings.model_container)
+    return LocalModelStore(settings.app_data_dir / "models")

@@ -1,0 +1,50 @@
+"""Trained model versions per tenant, and the log of every prediction made with them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db.models.base import Base
+from shared.db.types import UtcDateTime, utcnow
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    training_job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_jobs.id"))
+    algorithm: Mapped[str] = mapped_column(String(100))
+    threshold: Mapped[float] = mapped_column(Float)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    leaderboard: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    features: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    row_counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    champion_comparison: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    data_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    data_to: Mapped[datetime] = mapped_column(UtcDateTime)
+    artifact_uri: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PredictionLog(Base):
+    __tablename__ = "prediction_log"
+    __table_args__ = (Index("ix_prediction_log_tenant_order_created", "tenant_id", "order_id", "created_at"),
+                      Index("ix_prediction_log_tenant_created", "tenant_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    order_id: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[int] = mapped_column(Integer)
+    probability: Mapped[float] = mapped_column(Float)
+    invoice: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,76 @@
+"""`python -m shared.devhost [--host H] [--port P] [--app module:attribute]`"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from shared import request_context
+from shared.config import ConfigError, load_settings
+from shared.devhost.errors import DevHostError
+from shared.devhost.host import DevHost
+
+EXIT_APP, EXIT_CONFIG = 1, 2
+
+
+def _load_app(reference: str) -> Any:
+    module_name, _, attribute = reference.partition(":")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # the app lives in the working directory, as for `func start`
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise DevHostError(f"--app {reference}: no module named {module_name!r} here") from None
+    app = getattr(module, attribute or "app", None)
+    if not callable(getattr(app, "get_functions", None)):
+        raise DevHostError(f"--app {reference}: not a FunctionApp")
+    return app
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m shared.devhost", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default: $PORT or 7071")
+    parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    request_context.install()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+    )
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # before start-up, so an early signal still stops cleanly
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        port = args.port if args.port is not None else int(os.environ.get("PORT") or 7071)
+    except ValueError:
+        print("config error: PORT: not an integer", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        settings = load_settings()
+        host = DevHost(_load_app(args.app), args.host, port, settings=settings).start()
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DevHostError as exc:
+        print(f"devhost error: {exc}", file=sys.stderr)
+        return EXIT_APP
+    print(f"CreditGate devhost listening on {host.url}", flush=True)
+    stopping.wait()
+    host.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

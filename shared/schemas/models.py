@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from shared.schemas.base import Strict
+from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields
+
+
+class Metrics(BaseModel):
+    roc_auc: float | None
+    pr_auc: float | None
+    ks: float | None
+    gini: float | None
+    brier: float
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    confusion_matrix: dict[str, int]
+    threshold: float
+    support: int | None = None
+
+
+class ModelSummary(BaseModel):
+    version: int
+    algorithm: str
+    active: bool
+    created_at: datetime
+    training_job_id: uuid.UUID
+    roc_auc: float | None
+
+
+class ModelList(BaseModel):
+    items: list[ModelSummary]
+
+
+class ModelDetail(ModelSummary):
+    threshold: float
+    metrics: dict[str, Any] = Field(description="Holdout metrics: the most recent 20% of labeled orders.")
+    leaderboard: list[dict[str, Any]]
+    features: list[dict[str, Any]]
+    row_counts: dict[str, int]
+    data_from: datetime
+    data_to: datetime
+    champion_comparison: dict[str, Any] | None
+    sha256: str
+
+
+class EvaluateRequest(Strict):
+    orders: Annotated[list[LabeledOrderItem], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
+
+
+class EvaluateResult(BaseModel):
+    model_version: int
+    orders: int
+    metrics: dict[str, Any]
+
+
+class PredictionRequest(Strict):
+    orders: Annotated[list[OrderFields], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
+    model_version: Annotated[int, Field(ge=1)] | None = None
+
+
+class Reason(BaseModel):
+    feature: str
+    description: str
+    value: Any
+    impact: float = Field(description="Signed change of the probability of invoicing due to this feature.")
+
+
+class Prediction(BaseModel):
+    order_id: str
+    invoice: bool
+    probability: float
+    score: Annotated[int, Field(ge=0, le=1000)]
+    reasons: list[Reason]
+    unknown_customer: bool = Field(description="No stored data for this customer: scored without context.")
+
+
+class PredictionResponse(BaseModel):
+    model_version: int
+    predictions: list[Prediction]
+
+
+class PredictionRecord(BaseModel):
+    order_id: str
+    model_version: int
+    probability: float
+    invoice: bool
+    created_at: datetime
+
+
+class PredictionHistory(BaseModel):
+    items: list[PredictionRecord]
+
+
+class PredictionHistoryQuery(Strict):
+    order_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100

@@ -1,0 +1,56 @@
+"""Invoice or hold: score orders with the tenant's model, explain, and log every decision."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from shared.config import Settings
+from shared.db import transaction
+from shared.db.models import PredictionLog
+from shared.db.types import utcnow
+from shared.schemas.models import (
+    PredictionHistory,
+    PredictionHistoryQuery,
+    PredictionRecord,
+    PredictionRequest,
+    PredictionResponse,
+)
+from shared.security import Principal
+from shared.services import model_loader
+from shared.services.models import find_version
+from shared.services.scoring import context_for, features_for
+
+
+def predict(settings: Settings, principal: Principal, request: PredictionRequest) -> PredictionResponse:
+    with transaction() as session:
+        version = find_version(session, principal, request.model_version)
+    model = model_loader.load_version(settings, version)
+    history = context_for(principal, request.orders)
+    known = set(history.customers["customer_id"])
+    scored = model.predict(features_for(principal, request.orders, history)).records()
+    predictions = [
+        {**record, "unknown_customer": order.customer_id not in known}
+        for order, record in zip(request.orders, scored, strict=True)
+    ]
+    now = utcnow()
+    with transaction() as session:
+        session.execute(
+            insert(PredictionLog),
+            [
+                {"tenant_id": principal.tenant_id, "order_id": p["order_id"], "model_version": version.version,
+                 "probability": p["probability"], "invoice": p["invoice"], "created_at": now}
+                for p in predictions
+            ],
+        )
+    return PredictionResponse(model_version=version.version, predictions=predictions)
+
+
+def history(principal: Principal, request: PredictionHistoryQuery) -> PredictionHistory:
+    query = select(PredictionLog).where(PredictionLog.tenant_id == principal.tenant_id)
+    if request.order_id:
+        query = query.where(PredictionLog.order_id == request.order_id)
+    query = query.order_by(PredictionLog.created_at.desc(), PredictionLog.id.desc()).limit(request.limit)
+    with transaction() as session:
+        return PredictionHistory(
+            items=[PredictionRecord.model_validate(row, from_attributes=True) for row in session.scalars(query)]
+        )

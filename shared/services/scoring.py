@@ -1,0 +1,32 @@
+"""Features for orders sent in a request, with the tenant's stored data as their context.
+
+The same `build_features` as training: only the context of the request's customers is loaded,
+which is exact because every feature is computed per customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from shared.schemas.datasets import OrderFields
+from shared.security import Principal
+from shared.services.history import load_history
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from shared.ml.frames import TenantHistory
+
+
+def context_for(principal: Principal, orders: Sequence[OrderFields]) -> TenantHistory:
+    return load_history(principal.tenant_id, {order.customer_id for order in orders})
+
+
+def features_for(principal: Principal, orders: Sequence[OrderFields], history: TenantHistory | None = None) -> pd.DataFrame:
+    from shared.ml.features import build_features
+    from shared.ml.frames import normalise_orders
+
+    history = history if history is not None else context_for(principal, orders)
+    frame = normalise_orders([order.model_dump(exclude={"invoiced"}) for order in orders])
+    return build_features(history, frame)
