@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
-from shared.config import Settings, get_settings
+from shared.config import get_settings
 from shared.db.migrate import upgrade
-from tests.services import unavailable
-
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-SETTING_NAMES = {
-    alias
-    for field in Settings.model_fields.values()
-    for alias in getattr(field.validation_alias, "choices", [field.validation_alias])
-    if isinstance(alias, str)
-}
+from shared.devhost.process import SETTING_NAMES
+from tests.services import PostgresUnavailable, throwaway_postgres, unavailable
 
 
 @pytest.fixture(autouse=True)
@@ -39,18 +28,11 @@ def app_env(tmp_path, monkeypatch) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway database on the local PostgreSQL server, dropped at the end of the run."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            name = f"creditgate_test_{uuid.uuid4().hex[:12]}"
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        unavailable(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        with throwaway_postgres() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        unavailable(str(exc))
 
 
 def use_database(monkeypatch, backend: str, request) -> str:

@@ -24,13 +24,13 @@ class UpsertCount:
 
 def upsert(session: Session, table: Table, key: Sequence[str], tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> UpsertCount:
     """`key` is the natural key within the tenant; its first column narrows the lookup (an index prefix)."""
-    lead = table.c[key[0]]
+    # Literal keys: PostgreSQL hashes a constant IN list (a bound one is scanned per row when stale
+    # statistics pick a tenant scan), and SQL Server's 2,100-parameter limit stays out of reach.
+    wanted = bindparam("wanted", sorted({row[key[0]] for row in rows}), expanding=True, literal_execute=True)
     existing = {
         tuple(found)
         for found in session.execute(
-            select(*(table.c[name] for name in key)).where(
-                table.c.tenant_id == tenant_id, lead.in_({row[key[0]] for row in rows})
-            )
+            select(*(table.c[name] for name in key)).where(table.c.tenant_id == tenant_id, table.c[key[0]].in_(wanted))
         )
     }
     fresh = [row for row in rows if tuple(row[name] for name in key) not in existing]
