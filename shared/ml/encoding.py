@@ -1,0 +1,78 @@
+"""The feature frame as one float matrix that every candidate model (and its explainer) shares.
+
+Numbers stay numbers (NaN = missing); categories become integer codes over a vocabulary learned
+at fit time: the most frequent values, everything rarer or unseen sharing one "other" code, so
+a tenant attribute full of free text can neither blow up the one-hot width of the linear model
+nor exceed the 255 categories the gradient boosting supports natively.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from shared.ml.features import CATEGORICAL, feature_kind
+
+
+class FeatureEncoder(TransformerMixin, BaseEstimator):
+    """Learns which columns exist, their kind and category vocabularies; columns never seen in
+    fit are ignored in transform and columns missing in transform are treated as missing values."""
+
+    def __init__(self, max_categories: int = 50, min_category_count: int = 5) -> None:
+        self.max_categories = max_categories
+        self.min_category_count = min_category_count
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> FeatureEncoder:
+        # A column that is empty in the training data carries no information and would only
+        # appear in reasons as noise.
+        self.columns_ = [name for name in X.columns if X[name].notna().any()]
+        self.kinds_ = [feature_kind(name, X[name]) for name in self.columns_]
+        self.categories_ = {
+            name: self._vocabulary(X[name])
+            for name, kind in zip(self.columns_, self.kinds_)
+            if kind == CATEGORICAL
+        }
+        return self
+
+    def _vocabulary(self, values: pd.Series) -> list[str]:
+        counts = values.dropna().astype(str).value_counts()
+        counts = counts[counts >= self.min_category_count]
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [category for category, _ in ranked[: self.max_categories]]
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        out = np.full((len(X), len(self.columns_)), np.nan)
+        for position, name in enumerate(self.columns_):
+            if name not in X.columns:
+                continue
+            values = X[name]
+            if name in self.categories_:
+                out[:, position] = self._codes(values, self.categories_[name])
+            else:
+                out[:, position] = _numbers(values)
+        return out
+
+    @staticmethod
+    def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
+        present = values.notna().to_numpy()
+        codes = np.full(len(values), np.nan)
+        known = pd.Categorical(values[present].astype(str), categories=vocabulary).codes
+        codes[present] = np.where(known >= 0, known, len(vocabulary))
+        return codes
+
+    @property
+    def categorical_mask_(self) -> np.ndarray:
+        return np.array([kind == CATEGORICAL for kind in self.kinds_], dtype=bool)
+
+    @property
+    def features_(self) -> list[dict[str, str]]:
+        return [{"name": name, "kind": kind} for name, kind in zip(self.columns_, self.kinds_)]
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """Floats from float, int, boolean or object columns; a stray string becomes missing."""
+    try:
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError):
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

@@ -1,0 +1,258 @@
+"""Per-order reasons: exact additive contributions on the logit scale, then probability impacts.
+
+Both explainers return `raw` (the model's logit) and `contributions` (n_orders x n_features) with
+raw == bias + contributions.sum(axis=1), so the reasons always account for the actual score.
+
+* Linear model: contribution of a feature = sum over its transformed columns (scaled value,
+  missing-indicator, one-hot levels) of coef * (column value - column mean on the fit data).
+* Gradient boosting: Saabas path attribution. Every node gets the sample-count-weighted mean of
+  the leaf values below it; walking from the root to the leaf an order lands in, each split
+  credits its feature with the change of that mean. The per-leaf sums are tabulated once per
+  model, so explaining an order costs one pass over the trees (the same pass a prediction
+  needs) plus a sparse row gather.
+
+Impact of a feature on the probability = p - sigmoid(raw - contribution): how much lower/higher
+the probability would be without that feature's push, the rest held as it is. It has the sign of
+the contribution, is bounded by +-1, and the top-3 reasons are the largest |impact|.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.special import expit
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+from sklearn.pipeline import Pipeline
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+from shared.ml.features import feature_label
+
+RAW_TOLERANCE = 1e-6
+
+
+class LinearExplainer:
+    def __init__(self, pipeline: Pipeline, X_fit: np.ndarray) -> None:
+        self._prepare = pipeline.named_steps["prepare"]
+        model = pipeline.named_steps["model"]
+        origins = _linear_origins(self._prepare)
+        transformed = self._prepare.transform(X_fit)
+        mean = np.asarray(transformed.mean(axis=0)).ravel()
+        weights = model.coef_.ravel()
+        n_features = X_fit.shape[1]
+        self._by_feature = sparse.csr_matrix(
+            (weights, (np.arange(len(weights)), origins)), shape=(len(weights), n_features)
+        )
+        self._offset = np.bincount(origins, weights=weights * mean, minlength=n_features)
+        self.bias = float(model.intercept_[0] + weights @ mean)
+
+    def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        contributions = _dense(self._prepare.transform(X) @ self._by_feature) - self._offset
+        return self.bias + contributions.sum(axis=1), contributions
+
+
+def _linear_origins(prepare) -> np.ndarray:
+    """Which encoder column each transformed column came from (scaled+indicators, one-hot levels)."""
+    width = max(span.stop for span in prepare.output_indices_.values())
+    origins = np.full(width, -1)
+    for name, transformer, columns in prepare.transformers_:
+        span = prepare.output_indices_[name]
+        if span.stop == span.start:
+            continue
+        columns = np.asarray(columns)
+        if name == "numeric":
+            indicator = transformer.named_steps["impute"].indicator_
+            flagged = columns[indicator.features_] if indicator is not None else columns[:0]
+            origins[span] = np.concatenate([columns, flagged])
+        else:
+            origins[span] = np.repeat(columns, [len(levels) for levels in transformer.categories_])
+    if (origins < 0).any():
+        raise RuntimeError("linear explainer could not map every transformed column to a feature")
+    return origins
+
+
+class TreeExplainer:
+    def __init__(self, model: HistGradientBoostingClassifier, n_features: int) -> None:
+        self._model = model
+        trees = [predictor for iteration in model._predictors for predictor in iteration]
+        sizes = np.array([len(tree.nodes) for tree in trees])
+        self._offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        nodes = np.concatenate([tree.nodes for tree in trees])
+        shift = np.repeat(self._offsets, sizes)
+        leaf = nodes["is_leaf"].astype(bool)
+        left = np.where(leaf, -1, nodes["left"].astype(np.int64) + shift)
+        right = np.where(leaf, -1, nodes["right"].astype(np.int64) + shift)
+        count = nodes["count"].astype("float64")
+
+        expected = np.where(leaf, nodes["value"], 0.0)
+        for depth in range(int(nodes["depth"].max()), -1, -1):
+            level = np.flatnonzero(~leaf & (nodes["depth"] == depth))
+            lc, rc = count[left[level]], count[right[level]]
+            expected[level] = (lc * expected[left[level]] + rc * expected[right[level]]) / (lc + rc)
+
+        parent = np.full(len(nodes), -1)
+        internal = np.flatnonzero(~leaf)
+        parent[left[internal]] = internal
+        parent[right[internal]] = internal
+        to_original = _boosting_feature_map(model)
+        rows, columns, values = [], [], []
+        leaves = np.flatnonzero(leaf)
+        current = leaves.copy()
+        while True:
+            up = parent[current]
+            keep = up >= 0
+            if not keep.any():
+                break
+            leaves, current, up = leaves[keep], current[keep], up[keep]
+            rows.append(leaves)
+            columns.append(to_original[nodes["feature_idx"][up]])
+            values.append(expected[current] - expected[up])
+            current = up
+        empty = [np.array([], dtype=np.int64)]
+        self._leaf_table = sparse.csr_matrix(
+            (np.concatenate(values or [np.array([])]),
+             (np.concatenate(rows or empty), np.concatenate(columns or empty))),
+            shape=(len(nodes), n_features),
+        )
+        self._leaf_value = nodes["value"].astype("float64")
+        self._n_trees = len(trees)
+        self.bias = float(model._baseline_prediction.ravel()[0] + expected[self._offsets].sum())
+        self._locators: list[TreePredictor] | None = None
+
+    def __getstate__(self) -> dict:
+        # Locators are derived data: rebuilt on first use instead of doubling the artifact.
+        return self.__dict__ | {"_locators": None}
+
+    def _leaf_locators(self) -> list[TreePredictor]:
+        """Copies of the trees whose leaves 'predict' their own global node index."""
+        if self._locators is None:
+            trees = [predictor for iteration in self._model._predictors for predictor in iteration]
+            locators = []
+            for tree, offset in zip(trees, self._offsets):
+                nodes = tree.nodes.copy()
+                nodes["value"] = np.arange(len(nodes)) + offset
+                locators.append(
+                    TreePredictor(nodes, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets)
+                )
+            self._locators = locators
+        return self._locators
+
+    def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        model = self._model
+        prepared = model._preprocess_X(X, reset=False)
+        known_categories, category_map = model._bin_mapper.make_known_categories_bitsets()
+        threads = _openmp_effective_n_threads()
+        n = prepared.shape[0]
+        leaves = np.empty((n, self._n_trees), dtype=np.int64)
+        for k, locator in enumerate(self._leaf_locators()):
+            leaves[:, k] = locator.predict(prepared, known_categories, category_map, threads)
+        raw = model._baseline_prediction.ravel()[0] + self._leaf_value[leaves].sum(axis=1)
+        membership = sparse.csr_matrix(
+            (np.ones(leaves.size), leaves.ravel(), np.arange(0, leaves.size + 1, self._n_trees)),
+            shape=(n, self._leaf_table.shape[0]),
+        )
+        return raw, _dense(membership @ self._leaf_table)
+
+
+def _boosting_feature_map(model: HistGradientBoostingClassifier) -> np.ndarray:
+    """HGB reorders columns (categoricals first) when it encodes categories itself; undo that."""
+    n = model.n_features_in_
+    if model._preprocessor is None:
+        return np.arange(n)
+    mapping = np.full(n, -1)
+    for name, _, columns in model._preprocessor.transformers_:
+        span = model._preprocessor.output_indices_[name]
+        mapping[span] = np.flatnonzero(columns) if np.asarray(columns).dtype == bool else columns
+    return mapping
+
+
+def _dense(matrix) -> np.ndarray:
+    return matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
+
+
+def explainer_for(estimator, X_fit: np.ndarray) -> LinearExplainer | TreeExplainer:
+    """Build the explainer and prove on the fit data that bias + contributions equal the logit."""
+    if isinstance(estimator, Pipeline):
+        explainer: LinearExplainer | TreeExplainer = LinearExplainer(estimator, X_fit)
+    else:
+        explainer = TreeExplainer(estimator, X_fit.shape[1])
+    sample = X_fit[: min(len(X_fit), 2000)]
+    raw, contributions = explainer.explain(sample)
+    expected = estimator.decision_function(sample)
+    gap = max(
+        float(np.max(np.abs(raw - expected), initial=0.0)),
+        float(np.max(np.abs(explainer.bias + contributions.sum(axis=1) - expected), initial=0.0)),
+    )
+    if gap > RAW_TOLERANCE:
+        raise RuntimeError(f"explanations do not reproduce the model's scores (gap {gap:.2e})")
+    return explainer
+
+
+def probability_impacts(raw: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    return expit(raw)[:, None] - expit(raw[:, None] - contributions)
+
+
+def top_reasons(
+    values: pd.DataFrame, raw: np.ndarray, contributions: np.ndarray, count: int = 3
+) -> list[list[dict]]:
+    """The `count` features that moved each order's probability most, in plain English.
+
+    `values` holds the original (un-encoded) feature values, columns aligned with `contributions`.
+    """
+    impacts = probability_impacts(raw, contributions)
+    count = min(count, impacts.shape[1])
+    if count == 0:
+        return [[] for _ in range(len(raw))]
+    strength = np.abs(impacts)
+    top = np.argpartition(-strength, count - 1, axis=1)[:, :count]
+    order = np.argsort(-np.take_along_axis(strength, top, axis=1), axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    names = list(values.columns)
+    labels = [feature_label(name) for name in names]
+    columns = [values[name].to_numpy(dtype=object) for name in names]
+    picked = np.round(np.take_along_axis(impacts, top, axis=1), 6).tolist()
+    return [
+        [
+            _reason(names[f], labels[f], _plain(columns[f][row]), impact)
+            for f, impact in zip(features, row_impacts)
+        ]
+        for row, (features, row_impacts) in enumerate(zip(top.tolist(), picked))
+    ]
+
+
+def _reason(name: str, label: str, value: object, impact: float) -> dict:
+    direction = "raised" if impact >= 0 else "lowered"
+    shown = "unknown" if value is None else _format(value)
+    return {
+        "feature": name,
+        "description": f"{label} ({shown}) {direction} the chance of invoicing",
+        "value": value,
+        "impact": impact,
+    }
+
+
+def _plain(value: object) -> object:
+    """JSON-able scalar: numpy numbers to Python, NaN/None/NA to None."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return str(value)
+
+
+def _format(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return value

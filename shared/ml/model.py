@@ -1,0 +1,82 @@
+"""The fitted credit model the service stores and scores with: encoder + estimator + explainer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from shared.ml.encoding import FeatureEncoder
+from shared.ml.explain import LinearExplainer, TreeExplainer, explainer_for, top_reasons
+from shared.ml.metrics import compute_metrics
+
+
+@dataclass(frozen=True)
+class Predictions:
+    order_ids: list[str]
+    probability: np.ndarray
+    invoice: np.ndarray
+    reasons: list[list[dict]]
+
+    def records(self) -> list[dict]:
+        """The per-order objects of the predictions API (DESIGN §4), JSON-able."""
+        return [
+            {
+                "order_id": order_id,
+                "invoice": bool(invoice),
+                "probability": float(probability),
+                "score": int(round(1000 * float(probability))),
+                "reasons": reasons,
+            }
+            for order_id, invoice, probability, reasons in zip(
+                self.order_ids, self.invoice, self.probability, self.reasons
+            )
+        ]
+
+
+@dataclass
+class CreditModel:
+    """Scores `build_features` frames; probability = chance the order should be invoiced.
+
+    Frames may lack columns the model knows (e.g. an attribute no scored customer has): they are
+    treated as missing. Columns the model never saw are ignored.
+    """
+
+    encoder: FeatureEncoder
+    estimator: object
+    threshold: float
+    family: str
+    params: dict
+    metrics: dict = field(default_factory=dict)
+    explainer: LinearExplainer | TreeExplainer = field(init=False, repr=False)
+
+    @classmethod
+    def fit_explained(
+        cls, encoder: FeatureEncoder, estimator: object, X_fit: np.ndarray, **attributes: object
+    ) -> CreditModel:
+        model = cls(encoder=encoder, estimator=estimator, **attributes)
+        model.explainer = explainer_for(estimator, X_fit)
+        return model
+
+    @property
+    def features(self) -> list[dict[str, str]]:
+        return self.encoder.features_
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return self.estimator.predict_proba(self.encoder.transform(features))[:, 1]
+
+    def predict(self, features: pd.DataFrame) -> Predictions:
+        raw, contributions = self.explainer.explain(self.encoder.transform(features))
+        probability = expit(raw)
+        values = features.reindex(columns=self.encoder.columns_)
+        return Predictions(
+            order_ids=[str(order_id) for order_id in features.index],
+            probability=probability,
+            invoice=probability >= self.threshold,
+            reasons=top_reasons(values, raw, contributions),
+        )
+
+    def evaluate(self, features: pd.DataFrame, labels: pd.Series | np.ndarray) -> dict:
+        return compute_metrics(np.asarray(labels, dtype=bool), self.predict_proba(features), self.threshold)

@@ -1,0 +1,196 @@
+"""Train a tenant's model: time-ordered splits, candidate selection, one holdout test, refit.
+
+Labeled orders are sorted by time (order_id breaks ties, for determinism). The most recent 20%
+are the holdout; of the rest, the most recent 20% are the validation slice and the older part
+trains the candidates. The candidate with the best validation ROC AUC wins, its decision
+threshold is chosen on the validation predictions (Youden's J, see `metrics.youden_threshold`),
+it is scored once on the holdout, and finally refitted on every labeled order (encoder included)
+so the stored model has seen the most recent behaviour.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from shared.ml.candidates import Candidate, default_candidates
+from shared.ml.encoding import FeatureEncoder
+from shared.ml.errors import TrainingError
+from shared.ml.features import build_features
+from shared.ml.frames import TenantHistory
+from shared.ml.metrics import compute_metrics, youden_threshold
+from shared.ml.model import CreditModel
+
+MIN_LABELED = 200
+MIN_PER_CLASS = 20
+HOLDOUT_FRACTION = 0.2
+VALIDATION_FRACTION = 0.2
+
+
+@dataclass
+class TrainingResult:
+    model: CreditModel
+    holdout_metrics: dict
+    leaderboard: list[dict]
+    threshold: float
+    features: list[dict[str, str]]
+    row_counts: dict[str, int]
+    data_range: dict[str, str]
+    stage_seconds: dict[str, float]
+    holdout_features: pd.DataFrame
+    holdout_labels: np.ndarray
+
+    def report(self) -> dict:
+        """Everything JSON-able about the run (for the model registry and the artifact manifest)."""
+        return {
+            "family": self.model.family,
+            "params": self.model.params,
+            "holdout_metrics": self.holdout_metrics,
+            "leaderboard": self.leaderboard,
+            "threshold": self.threshold,
+            "features": self.features,
+            "row_counts": self.row_counts,
+            "data_range": self.data_range,
+            "stage_seconds": self.stage_seconds,
+        }
+
+
+def train_model(
+    history: TenantHistory, seed: int = 0, candidates: Sequence[Candidate] | None = None
+) -> TrainingResult:
+    """`candidates` defaults to `default_candidates()` (both families, a few settings each)."""
+    clock = _Stopwatch()
+    orders = history.orders
+    labeled = orders.loc[orders["invoiced"].notna(), ["order_id", "ordered_at", "invoiced"]]
+    labeled = labeled.sort_values(["ordered_at", "order_id"], kind="stable")
+    y = labeled["invoiced"].to_numpy(dtype=bool)
+    _check_enough(y)
+    features = build_features(history).iloc[orders.index.get_indexer(labeled.index)]
+    n = len(y)
+    n_holdout = math.ceil(n * HOLDOUT_FRACTION)
+    n_validation = math.ceil((n - n_holdout) * VALIDATION_FRACTION)
+    n_train = n - n_holdout - n_validation
+    train, validation, holdout = slice(0, n_train), slice(n_train, n - n_holdout), slice(n - n_holdout, n)
+    for name, part in (("training", train), ("validation", validation), ("holdout", holdout)):
+        _check_both_classes(y[part], name)
+    stage_seconds = {"features": clock.lap()}
+
+    encoder = FeatureEncoder().fit(features.iloc[train])
+    X_train = encoder.transform(features.iloc[train])
+    X_validation = encoder.transform(features.iloc[validation])
+    categorical = encoder.categorical_mask_
+    leaderboard, fitted = [], {}
+    for candidate in candidates or default_candidates():
+        started = time.perf_counter()
+        model = candidate.fit(X_train, y[train], categorical, seed, (X_validation, y[validation]))
+        score = float(roc_auc_score(y[validation], model.predict_proba(X_validation)[:, 1]))
+        fitted[candidate.name] = (candidate, model)
+        leaderboard.append(
+            {
+                "name": candidate.name,
+                "family": candidate.family,
+                "params": candidate.settled(model).params,
+                "validation_roc_auc": score,
+                "fit_seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+    best = max(leaderboard, key=lambda entry: entry["validation_roc_auc"])  # first wins ties
+    for entry in leaderboard:
+        entry["winner"] = entry is best
+    winner, winner_model = fitted[best["name"]]
+    threshold = youden_threshold(y[validation], winner_model.predict_proba(X_validation)[:, 1])
+    del fitted, X_train, X_validation
+    stage_seconds["selection"] = clock.lap()
+
+    holdout_features = features.iloc[holdout]
+    holdout_probability = winner_model.predict_proba(encoder.transform(holdout_features))[:, 1]
+    holdout_metrics = compute_metrics(y[holdout], holdout_probability, threshold)
+    stage_seconds["holdout"] = clock.lap()
+
+    model = _refit(winner.settled(winner_model), features, y, seed, threshold, holdout_metrics)
+    stage_seconds["refit"] = clock.lap()
+    return TrainingResult(
+        model=model,
+        holdout_metrics=holdout_metrics,
+        leaderboard=leaderboard,
+        threshold=threshold,
+        features=model.features,
+        row_counts={
+            "labeled": n,
+            "train": n_train,
+            "validation": n_validation,
+            "holdout": n_holdout,
+            "unlabeled": len(orders) - n,
+        },
+        data_range={
+            "first_ordered_at": labeled["ordered_at"].iloc[0].isoformat(),
+            "last_ordered_at": labeled["ordered_at"].iloc[-1].isoformat(),
+        },
+        stage_seconds={name: round(seconds, 3) for name, seconds in stage_seconds.items()},
+        holdout_features=holdout_features,
+        holdout_labels=y[holdout],
+    )
+
+
+def _refit(
+    candidate: Candidate,
+    features: pd.DataFrame,
+    y: np.ndarray,
+    seed: int,
+    threshold: float,
+    metrics: dict,
+) -> CreditModel:
+    encoder = FeatureEncoder().fit(features)
+    X = encoder.transform(features)
+    estimator = candidate.fit(X, y, encoder.categorical_mask_, seed)
+    return CreditModel.fit_explained(
+        encoder,
+        estimator,
+        X,
+        threshold=threshold,
+        family=candidate.family,
+        params=candidate.params,
+        metrics=metrics,
+    )
+
+
+def _check_enough(y: np.ndarray) -> None:
+    invoiced, refused = int(y.sum()), int((~y).sum())
+    if len(y) < MIN_LABELED:
+        raise TrainingError(
+            f"too little data: {len(y)} labeled orders (invoiced true/false); at least {MIN_LABELED} are needed"
+        )
+    if invoiced == 0 or refused == 0:
+        only = "invoiced" if refused == 0 else "refused"
+        raise TrainingError(
+            f"all {len(y)} labeled orders were {only}; the model needs examples of both invoiced and refused orders"
+        )
+    if min(invoiced, refused) < MIN_PER_CLASS:
+        raise TrainingError(
+            f"too little data: {invoiced} invoiced and {refused} refused orders; "
+            f"at least {MIN_PER_CLASS} of each are needed"
+        )
+
+
+def _check_both_classes(y: np.ndarray, part: str) -> None:
+    if y.all() or not y.any():
+        raise TrainingError(
+            f"the {part} slice of the labeled orders (split by time) holds only "
+            f"{'invoiced' if y.all() else 'refused'} orders; send more history with both outcomes"
+        )
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        elapsed, self._last = now - self._last, now
+        return elapsed

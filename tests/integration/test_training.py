@@ -1,0 +1,114 @@
+"""The training job on real databases: event -> claim -> train -> store -> register."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from shared.config import get_settings
+from shared.db import transaction
+from shared.db.models import ModelVersion, OutboxEvent, Tenant, TrainingJob
+from shared.db.types import utcnow
+from shared.ml.errors import ArtifactIntegrityError
+from shared.sample_data import DATASETS, generate
+from shared.schemas.uploads import UploadOpen
+from shared.security import Principal
+from shared.services import model_loader, outbox, training, training_jobs, uploads
+
+
+@pytest.fixture
+def tenant(database) -> Principal:
+    with transaction() as session:
+        row = Tenant(company="Treino Ltda")
+        session.add(row)
+        session.flush()
+        return Principal(tenant_id=row.id)
+
+
+def upload_sample(principal: Principal, orders: int, seed: int = 5) -> str:
+    sample = generate(orders=orders, seed=seed)
+    upload = uploads.open_upload(principal, UploadOpen()).upload_id
+    for dataset in DATASETS:
+        for number, items in enumerate(sample.batches(dataset), start=1):
+            uploads.receive_batch(get_settings(), principal, upload, dataset, {"batch": number, "items": items})
+    return uploads.commit_upload(get_settings(), principal, upload, train=True).training_job_id
+
+
+def versions(principal):
+    with transaction() as session:
+        return session.scalars(
+            select(ModelVersion).where(ModelVersion.tenant_id == principal.tenant_id).order_by(ModelVersion.version)
+        ).all()
+
+
+def test_a_committed_upload_trains_one_model_even_when_the_event_comes_twice(tenant):
+    job_id = upload_sample(tenant, orders=1200)
+    training.run_job(get_settings(), job_id)
+    training.run_job(get_settings(), job_id)  # at-least-once delivery: the duplicate trains nothing
+
+    job = training_jobs.get_training_job(tenant, job_id)
+    assert job.status == "succeeded" and job.model_version == 1 and job.error is None
+    [model] = versions(tenant)
+    assert model.active and model.training_job_id == job_id
+    assert {"roc_auc", "pr_auc", "ks", "gini", "brier", "accuracy", "precision", "recall", "f1", "confusion_matrix", "threshold"} <= set(model.metrics)
+    assert model.metrics["roc_auc"] > 0.7
+    assert {entry["family"] for entry in model.leaderboard} >= {"logistic_regression", "gradient_boosting"}
+    assert model.row_counts["holdout"] == pytest.approx(0.2 * model.row_counts["labeled"], abs=1)
+    assert model.data_from < model.data_to
+    manifest = Path(model.artifact_uri.removeprefix("file://")).with_name("manifest.json")
+    assert model.sha256 in manifest.read_text()
+
+
+def test_an_expired_lease_is_requeued_and_trained_once_more(tenant):
+    job_id = upload_sample(tenant, orders=1000)
+    attempt = training._claim(get_settings(), job_id)  # a run that dies right after claiming
+    with transaction() as session:
+        session.execute(update(TrainingJob).where(TrainingJob.id == job_id).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    assert training.requeue_expired(get_settings()) == 1
+    assert training_jobs.get_training_job(tenant, job_id).status == "queued"
+
+    training.run_job(get_settings(), job_id)
+    with pytest.raises(training._LostJob):  # the dead run's result, were it to arrive, is refused
+        training._register(job_id, attempt, tenant.tenant_id, None, None, None, None)
+    job = training_jobs.get_training_job(tenant, job_id)
+    assert job.status == "succeeded"
+    assert [v.active for v in versions(tenant)] == [True]
+
+
+def test_a_second_model_is_challenger_and_both_scores_are_recorded(tenant):
+    training.run_job(get_settings(), upload_sample(tenant, orders=1000, seed=5))
+    training.run_job(get_settings(), upload_sample(tenant, orders=1000, seed=6))
+    first, second = versions(tenant)
+    comparison = second.champion_comparison
+    assert comparison["champion_version"] == 1
+    assert comparison["challenger"] == second.metrics["roc_auc"]
+    assert second.active == (comparison["challenger"] >= comparison["champion"])
+    assert first.active != second.active
+
+
+def test_a_tampered_artifact_is_refused(tenant):
+    training.run_job(get_settings(), upload_sample(tenant, orders=1000))
+    [model] = versions(tenant)
+    path = Path(model.artifact_uri.removeprefix("file://"))
+    path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+    model_loader.forget_tenant(tenant.tenant_id)
+    with pytest.raises(ArtifactIntegrityError):
+        model_loader.load_version(get_settings(), model)
+
+
+def test_too_little_data_fails_the_job_with_the_reason(tenant):
+    job_id = upload_sample(tenant, orders=120)
+    training.run_job(get_settings(), job_id)
+    job = training_jobs.get_training_job(tenant, job_id)
+    assert job.status == "failed" and "200" in job.error
+    assert versions(tenant) == []
+
+
+def test_the_commit_relays_its_event_once(tenant):
+    job_id = upload_sample(tenant, orders=50)
+    with transaction() as session:
+        [event] = session.scalars(select(OutboxEvent).where(OutboxEvent.tenant_id == tenant.tenant_id)).all()
+    assert event.published_at is not None and event.payload["job_id"] == str(job_id)
+    assert outbox.relay(get_settings()) == 0, "nothing is left to publish"
+    assert training_jobs.get_training_job(tenant, job_id).status == "queued"
