@@ -27,7 +27,7 @@ run: migrate
 test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest
 
-demo: migrate
+demo: $(VENV)/.installed
 	$(PY) -m shared.demo
 
 bench: $(VENV)/.installed

@@ -1,12 +1,10 @@
-"""What the benchmarks share: a devhost per database backend, a signed-up tenant, and the sample upload."""
+"""What the benchmarks share: a devhost per database backend and a signed-up client."""
 
 from __future__ import annotations
 
 import secrets
 import tempfile
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from shared.devhost.process import ChildDevhost, spawn
-from shared.sample_data import DATASETS, SampleTenant
+from shared.demo import sign_up
 from tests.services import throwaway_postgres
 
 
@@ -43,26 +41,5 @@ def server(backend: str) -> Iterator[Server]:
 @contextmanager
 def signed_up_client(url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=url, timeout=600) as client:
-        email = f"bench-{uuid.uuid4().hex[:10]}@example.com.br"
-        answer = client.post("/signup", json={"company": "Bench Ltda", "email": email, "password": "senha de benchmark"})
-        client.headers["Authorization"] = f"Bearer {answer.raise_for_status().json()['access_token']}"
+        sign_up(client, "Bench Ltda")
         yield client
-
-
-def upload(client: httpx.Client, sample: SampleTenant, on_batch: Callable[[int], None] = lambda n: None) -> dict:
-    """Every dataset in 500-item batches, then commit; returns the commit answer."""
-    upload_id = client.post("/uploads", json={}).raise_for_status().json()["upload_id"]
-    for dataset in DATASETS:
-        for number, items in enumerate(sample.batches(dataset), start=1):
-            client.post(f"/uploads/{upload_id}/{dataset}", json={"batch": number, "items": items}).raise_for_status()
-            on_batch(len(items))
-    return client.post(f"/uploads/{upload_id}/commit", json={"train": True}).raise_for_status().json()
-
-
-def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 1800) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(f"/training-jobs/{job_id}").raise_for_status().json()
-        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.5)

@@ -1,0 +1,88 @@
+"""The whole product over HTTP: upload -> commit -> event -> training -> models -> predictions."""
+
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from shared.demo import upload_sample, wait_for_job
+from shared.sample_data import generate
+
+METRICS = {"roc_auc", "pr_auc", "ks", "gini", "brier", "accuracy", "precision", "recall", "f1", "confusion_matrix", "threshold"}
+
+
+def undecided(sample) -> list[dict]:
+    return [order for order in sample.records("orders") if "invoiced" not in order]
+
+
+@pytest.fixture(scope="module")
+def trained(devhost):
+    """A tenant with one trained model; most recent orders are left undecided for predictions."""
+    headers = devhost.signup()
+    sample = generate(orders=1500, seed=21, unlabeled_fraction=0.05)
+    with devhost.client(headers=headers) as client:
+        commit = upload_sample(client, sample)
+        job = wait_for_job(client, commit["training_job_id"], timeout=300)
+    assert job["status"] == "succeeded", job
+    return headers, sample, job
+
+
+def test_the_committed_upload_was_trained_and_listed_with_metrics(devhost, trained):
+    headers, _, job = trained
+    with devhost.client(headers=headers) as client:
+        models = client.get("/models").json()["items"]
+        assert [(m["version"], m["active"]) for m in models] == [(job["model_version"], True)]
+        detail = client.get(f"/models/{job['model_version']}").json()
+    assert METRICS <= set(detail["metrics"])
+    assert detail["metrics"]["roc_auc"] > 0.7
+    assert len(detail["leaderboard"]) >= 2 and detail["features"]
+    assert detail["row_counts"]["holdout"] > 0
+
+
+def test_predictions_decide_with_signed_reasons_and_are_logged(devhost, trained):
+    headers, sample, _ = trained
+    pending = undecided(sample)[:20]
+    stranger = {**pending[0], "order_id": "NEW-1", "customer_id": "NEVER-SEEN"}
+    with devhost.client(headers=headers) as client:
+        answer = client.post("/predictions", json={"orders": [*pending, stranger]})
+        assert answer.status_code == 200, answer.text
+        predictions = answer.json()["predictions"]
+        history = client.get("/predictions", params={"order_id": pending[0]["order_id"]}).json()["items"]
+    assert [p["order_id"] for p in predictions] == [o["order_id"] for o in [*pending, stranger]]
+    for prediction in predictions:
+        assert 0 <= prediction["probability"] <= 1
+        assert prediction["score"] == round(1000 * prediction["probability"])
+        assert len(prediction["reasons"]) == 3
+        assert all(isinstance(r["impact"], float) and r["description"] for r in prediction["reasons"])
+    assert [p["unknown_customer"] for p in predictions] == [False] * len(pending) + [True]
+    assert history[0]["order_id"] == pending[0]["order_id"]
+    assert history[0]["probability"] == pytest.approx(predictions[0]["probability"])
+
+
+def test_evaluate_matches_a_direct_sklearn_computation(devhost, trained):
+    headers, sample, job = trained
+    labeled = [order for order in sample.records("orders") if "invoiced" in order][-300:]
+    unlabeled = [{k: v for k, v in order.items() if k != "invoiced"} for order in labeled]
+    with devhost.client(headers=headers) as client:
+        evaluated = client.post(f"/models/{job['model_version']}/evaluate", json={"orders": labeled}).json()
+        scored = client.post("/predictions", json={"orders": unlabeled}).json()["predictions"]
+    expected = roc_auc_score([o["invoiced"] for o in labeled], [p["probability"] for p in scored])
+    assert evaluated["orders"] == 300
+    assert evaluated["metrics"]["roc_auc"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_without_a_model_predictions_conflict_and_other_tenants_versions_are_not_found(devhost, trained):
+    _, sample, job = trained
+    order = undecided(sample)[0]
+    with devhost.client(headers=devhost.signup()) as client:
+        answer = client.post("/predictions", json={"orders": [order]})
+        assert answer.status_code == 409 and "upload" in answer.json()["detail"]
+        assert client.get(f"/models/{job['model_version']}").status_code == 404
+        assert client.post(f"/models/{job['model_version']}/activate").status_code == 404
+
+
+def test_an_api_key_caller_gets_predictions(devhost, trained):
+    headers, sample, _ = trained
+    with devhost.client(headers=headers) as client:
+        key = client.post("/api-keys", json={"name": "erp webhook"}).json()["key"]
+    with devhost.client(headers={"X-API-Key": key}) as client:
+        answer = client.post("/predictions", json={"orders": undecided(sample)[:1]})
+    assert answer.status_code == 200 and len(answer.json()["predictions"]) == 1
