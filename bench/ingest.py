@@ -18,12 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, insert  # noqa: E402
 
-from bench.common import server, signed_up_client  # noqa: E402
+from bench.common import prepared_rows, server, signed_up_client  # noqa: E402
 from shared.db.models import Tenant  # noqa: E402
 from shared.db.types import utcnow  # noqa: E402
 from shared.sample_data import DATASETS, generate  # noqa: E402
-from shared.schemas.datasets import ITEM_TYPES  # noqa: E402
-from shared.services.uploads import TABLES  # noqa: E402
 
 
 def http_rate(url: str, sample) -> tuple[int, float]:
@@ -40,19 +38,10 @@ def http_rate(url: str, sample) -> tuple[int, float]:
 def raw_rate(database_url: str, sample) -> tuple[int, float]:
     """The floor: validated rows prepared up front, then only `INSERT` executemany, a transaction per 500."""
     engine = create_engine(database_url)
-    tenant_id, upload_id = uuid.uuid4(), uuid.uuid4()
+    tenant_id = uuid.uuid4()
     with engine.begin() as connection:
         connection.execute(insert(Tenant.__table__), [{"id": tenant_id, "company": "raw", "created_at": utcnow()}])
-    prepared = []
-    for dataset in DATASETS:
-        for items in sample.batches(dataset):
-            rows = []
-            for item in items:
-                row = ITEM_TYPES[dataset].model_validate(item).model_dump()
-                if dataset == "customers":
-                    row["document_hmac"] = row.pop("document") and "0" * 64
-                rows.append({**row, "tenant_id": tenant_id, "upload_id": upload_id})
-            prepared.append((TABLES[dataset], rows))
+    prepared = prepared_rows(sample, tenant_id, uuid.uuid4())
     started = time.perf_counter()
     for table, rows in prepared:
         with engine.begin() as connection:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,15 +126,19 @@ def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], 
             incoming = req.headers.get("X-Request-Id", "")
             rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
             token = request_context.request_id.set(rid)
+            started = time.perf_counter()
             try:
                 settings = get_settings()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
                 reply = handler(call)
+                body = reply.body.model_dump_json() if reply.body is not None else None
+                elapsed_ms = (time.perf_counter() - started) * 1000
                 return func.HttpResponse(
-                    reply.body.model_dump_json() if reply.body is not None else None,
+                    body,
                     status_code=reply.status,
                     mimetype="application/json" if reply.body is not None else None,
-                    headers={"X-Request-Id": rid, **reply.headers},
+                    # Server-Timing: clients (and bench/predict.py) see the time spent in the app itself.
+                    headers={"X-Request-Id": rid, "Server-Timing": f"app;dur={elapsed_ms:.2f}", **reply.headers},
                 )
             except AppError as exc:
                 status, title = next(_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS)

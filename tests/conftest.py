@@ -10,7 +10,7 @@ import pytest
 from shared.config import get_settings
 from shared.db.migrate import upgrade
 from shared.devhost.process import SETTING_NAMES
-from tests.services import PostgresUnavailable, throwaway_postgres, unavailable
+from tests.services import Azurite, KafkaBroker, PostgresUnavailable, throwaway_postgres, unavailable
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +50,26 @@ def use_database(monkeypatch, backend: str, request) -> str:
 def database(request, monkeypatch) -> str:
     """The test runs once on SQLite (embedded default) and once on PostgreSQL."""
     return use_database(monkeypatch, request.param, request)
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Connection string of a running Azurite blob service."""
+    server = Azurite(tmp_path_factory.mktemp("azurite"))
+    server.start()
+    try:
+        yield server.connection_string
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    """A running Kafka-protocol broker: `.bootstrap` is "127.0.0.1:PORT"; `.create_topic(name)`;
+    `with kafka_broker.outage(): ...` crashes it and brings it back on the same port."""
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

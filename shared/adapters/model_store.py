@@ -52,7 +52,9 @@ def _checked_name(name: str) -> PurePosixPath:
         or path.is_absolute()
         or any(part in ("", ".", "..") for part in name.split("/"))
     ):
-        raise InvalidArtifactName(f"invalid artifact name {name!r}: use relative 'a/b/c' segments without '..'")
+        raise InvalidArtifactName(
+            f"invalid artifact name {name!r}: use relative 'a/b/c' segments without '..'"
+        )
     return path
 
 
@@ -99,7 +101,9 @@ class LocalModelStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ModelStoreUnavailable(f"model store {self.root} cannot be created: {exc.strerror}") from None
+            raise ModelStoreUnavailable(
+                f"model store {self.root} cannot be created: {exc.strerror}"
+            ) from None
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise ModelStoreUnavailable(f"model store {self.root} is not writable")
 
@@ -115,7 +119,10 @@ class AzureBlobModelStore:
     def __init__(self, connection: str, container: str) -> None:
         from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
-        options = {"connection_timeout": _CONNECTION_TIMEOUT_SECONDS, "retry_policy": ExponentialRetry(**_RETRY)}
+        options = {
+            "connection_timeout": _CONNECTION_TIMEOUT_SECONDS,
+            "retry_policy": ExponentialRetry(**_RETRY),
+        }
         if connection.startswith(("https://", "http://")):
             from azure.identity import DefaultAzureCredential
 
@@ -127,14 +134,16 @@ class AzureBlobModelStore:
         self._container_ready = False
 
     def _ensure_container(self, **options: int) -> None:
-        from azure.core.exceptions import ResourceExistsError
+        """Looks before creating: an identity may use blobs without the right to create containers."""
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-        if self._container_ready:
-            return
         try:
-            self._container.create_container(**options)
-        except ResourceExistsError:
-            pass
+            self._container.get_container_properties(**options)
+        except ResourceNotFoundError:
+            try:
+                self._container.create_container(**options)
+            except ResourceExistsError:  # created meanwhile by another worker
+                pass
         self._container_ready = True
 
     def _unavailable(self, exc: Exception) -> ModelStoreUnavailable:
@@ -149,7 +158,8 @@ class AzureBlobModelStore:
 
         blob_name = str(_checked_name(name))
         try:
-            self._ensure_container()
+            if not self._container_ready:
+                self._ensure_container()
             self._container.upload_blob(blob_name, data, overwrite=True)
         except AzureError as exc:
             raise self._unavailable(exc) from None
@@ -175,7 +185,6 @@ class AzureBlobModelStore:
 
         try:
             self._ensure_container(retry_total=0)
-            self._container.get_container_properties(retry_total=0)
         except AzureError as exc:
             raise self._unavailable(exc) from None
 

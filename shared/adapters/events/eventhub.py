@@ -23,7 +23,12 @@ class EventHubPublisher:
         self._timeout = timeout
         self._secret = connection if is_connection_string(connection) else None
         # One quick retry: the relay retries later from the outbox, a request must not wait on backoff.
-        options = {"eventhub_name": hub, "retry_total": 1, "retry_backoff_factor": 0.2, "retry_backoff_max": 1.0}
+        options = {
+            "eventhub_name": hub,
+            "retry_total": 1,
+            "retry_backoff_factor": 0.2,
+            "retry_backoff_max": 1.0,
+        }
         if self._secret:
             self._client = EventHubProducerClient.from_connection_string(connection, **options)
         else:

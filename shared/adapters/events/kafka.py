@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from shared.adapters.events.port import EventSourceError, OutgoingEvent, PublishError, ReceivedEvent, redact
@@ -56,7 +64,9 @@ def client_config(settings: Settings) -> dict[str, Any]:
     if settings.kafka_security_protocol.startswith("SASL"):
         config["sasl.mechanism"] = settings.kafka_sasl_mechanism
         config["sasl.username"] = settings.kafka_sasl_username
-        config["sasl.password"] = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+        config["sasl.password"] = (
+            settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+        )
     return config
 
 
@@ -64,7 +74,7 @@ def _with_logger(config: Mapping[str, Any]) -> dict[str, Any]:
     return {**config, **_RECONNECT, "logger": _LibrdkafkaLog(logging.getLogger(f"{__name__}.librdkafka"), {})}
 
 
-def _describe(error: KafkaError | KafkaException | BaseException, config: Mapping[str, Any]) -> str:
+def _describe(error: KafkaError | BaseException, config: Mapping[str, Any]) -> str:
     text = error.str() if isinstance(error, KafkaError) else str(error)
     return redact(text, config.get("sasl.password"))
 
@@ -72,7 +82,9 @@ def _describe(error: KafkaError | KafkaException | BaseException, config: Mappin
 def ensure_topic(
     config: Mapping[str, Any], topic: str, *, num_partitions: int = DEFAULT_PARTITIONS, timeout: float = 10.0
 ) -> bool:
-    """Create the topic unless it exists; True if it was created. Brokers that auto-create give 1 partition."""
+    """Create the topic unless it exists; True if it was created.
+
+    Worth calling before the first publish: brokers that auto-create topics make them with 1 partition."""
     admin = AdminClient(_with_logger(config))
     future = admin.create_topics(
         [NewTopic(topic, num_partitions=num_partitions, replication_factor=-1)], request_timeout=timeout
@@ -82,14 +94,18 @@ def ensure_topic(
     except KafkaException as exc:
         if exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
             return False
-        raise PublishError(f"kafka: cannot create topic {topic!r}: {_describe(exc.args[0], config)}") from None
+        raise PublishError(
+            f"kafka: cannot create topic {topic!r}: {_describe(exc.args[0], config)}"
+        ) from None
     except TimeoutError:
         raise PublishError(f"kafka: creating topic {topic!r} timed out after {timeout}s") from None
     return True
 
 
 class KafkaPublisher:
-    def __init__(self, config: Mapping[str, Any], topic: str, *, timeout: float = PUBLISH_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, config: Mapping[str, Any], topic: str, *, timeout: float = PUBLISH_TIMEOUT_SECONDS
+    ) -> None:
         self._config = config
         self._topic = topic
         self._timeout = timeout
@@ -116,13 +132,15 @@ class KafkaPublisher:
                 pending = self._producer.flush(self._timeout + 1.0)
             except (BufferError, KafkaException) as exc:
                 self._drop_queued()
-                raise PublishError(f"kafka: publish to {self._topic!r} failed: {_describe(exc, self._config)}") from None
+                raise PublishError(
+                    f"kafka: publish to {self._topic!r} failed: {_describe(exc, self._config)}"
+                ) from None
             if pending:
                 self._drop_queued()
         if pending or any(error.code() == KafkaError._MSG_TIMED_OUT for error in failures):
             raise PublishError(
-                f"kafka: {pending or len(failures)} of {len(events)} event(s) to {self._topic!r} not acknowledged "
-                f"within {self._timeout}s (broker unreachable?)"
+                f"kafka: {pending or len(failures)} of {len(events)} event(s) to {self._topic!r} "
+                f"not acknowledged within {self._timeout}s (broker unreachable?)"
             )
         if failures:
             raise PublishError(
@@ -142,13 +160,16 @@ class KafkaPublisher:
 class KafkaEventSource:
     """A member of a consumer group that commits offsets only when the handled events are acked."""
 
-    def __init__(
-        self, config: Mapping[str, Any], topic: str, group_id: str, *, overrides: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, config: Mapping[str, Any], topic: str, group_id: str) -> None:
         self._config = config
         self._topic = topic
         self._consumer = Consumer(
-            {**_with_logger(config), **CONSUMER_DEFAULTS, "group.id": group_id, "on_commit": self._committed, **(overrides or {})}
+            {
+                **_with_logger(config),
+                **CONSUMER_DEFAULTS,
+                "group.id": group_id,
+                "on_commit": self._committed,
+            }
         )
         self._consumer.subscribe([topic])
 
@@ -159,7 +180,9 @@ class KafkaEventSource:
             if error is None:
                 events.append(_received(message))
             elif error.fatal():
-                raise EventSourceError(f"kafka consumer of {self._topic!r} failed: {_describe(error, self._config)}")
+                raise EventSourceError(
+                    f"kafka consumer of {self._topic!r} failed: {_describe(error, self._config)}"
+                )
             else:  # transient (broker restarting, topic not created yet): librdkafka retries by itself
                 log.warning("kafka consumer of %r: %s", self._topic, _describe(error, self._config))
         return events
@@ -181,7 +204,9 @@ class KafkaEventSource:
 
     def _committed(self, error: KafkaError | None, _partitions: list[TopicPartition]) -> None:
         if error is not None:
-            log.warning("kafka: offset commit on %r failed (events will be redelivered): %s", self._topic, error.str())
+            log.warning(
+                "kafka: offset commit on %r failed (events will be redelivered): %s", self._topic, error.str()
+            )
 
     def close(self) -> None:
         """Leaves the group (after in-flight commits), so the partitions move to another member at once."""

@@ -25,7 +25,9 @@ class LocalBus:
         with self._ready:
             for event in events:
                 number = next(self._sequence)
-                self._queue.append(ReceivedEvent(event.body, event.partition_key, now, number, str(number), "0"))
+                self._queue.append(
+                    ReceivedEvent(event.body, event.partition_key, now, number, str(number), "0")
+                )
             self._ready.notify_all()
 
     def take(self, max_events: int, timeout: float) -> list[ReceivedEvent]:
