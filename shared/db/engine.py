@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import get_settings
+from shared.db.azure_sql import use_entra_tokens, wants_entra_token
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -40,10 +41,14 @@ def _engine_for(url: str) -> Engine:
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    if parsed.get_backend_name() == "mssql":
+        options["fast_executemany"] = True  # pyodbc sends a batch's rows in one round trip
     engine = create_engine(parsed, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+    if wants_entra_token(parsed):
+        use_entra_tokens(engine)
     return engine
 
 

@@ -16,8 +16,9 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(revision: str = "head") -> None:
-    command.upgrade(alembic_config(), revision)
+def upgrade(revision: str = "head", sql: bool = False) -> None:
+    """sql=True prints the DDL for DATABASE_URL's dialect instead of applying it."""
+    command.upgrade(alembic_config(), revision, sql=sql)
 
 
 def main() -> int:

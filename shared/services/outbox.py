@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from shared.adapters.events import EventPublisher, OutgoingEvent, PublishError, publisher_from_settings
 from shared.config import Settings
 from shared.db import transaction
+from shared.db.locking import locked
 from shared.db.models import OutboxEvent, TrainingJob
 from shared.db.types import utcnow
 
@@ -47,13 +48,9 @@ def relay(settings: Settings, publisher: EventPublisher | None = None) -> int:
     published = 0
     while True:
         with transaction() as session:
-            rows = session.scalars(
-                select(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))
-                .order_by(OutboxEvent.id)
-                .limit(RELAY_BATCH)
-                .with_for_update(skip_locked=True)  # two relays never publish the same rows
-            ).all()
+            pending = select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(RELAY_BATCH)
+            # Two relays (commit and timer, or two workers) never publish the same rows.
+            rows = session.scalars(locked(pending, OutboxEvent, "skip_locked")).all()
             if not rows:
                 return published
             events = [OutgoingEvent(json.dumps(row.payload).encode(), str(row.tenant_id)) for row in rows]

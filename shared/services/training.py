@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from shared.adapters.model_store import model_store_from_settings
 from shared.config import Settings
 from shared.db import transaction
+from shared.db.locking import locked
 from shared.db.models import ModelVersion, TrainingJob
 from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
@@ -75,11 +76,8 @@ def run_job(settings: Settings, job_id: uuid.UUID) -> None:
 def requeue_expired(settings: Settings) -> int:
     """Jobs whose run stopped heartbeating (the process died) go back to the queue, with a new event."""
     with transaction() as session:
-        jobs = session.scalars(
-            select(TrainingJob)
-            .where(TrainingJob.status == "running", TrainingJob.lease_expires_at < utcnow())
-            .with_for_update(skip_locked=True)
-        ).all()
+        expired = select(TrainingJob).where(TrainingJob.status == "running", TrainingJob.lease_expires_at < utcnow())
+        jobs = session.scalars(locked(expired, TrainingJob, "skip_locked")).all()
         for job in jobs:
             job.status, job.lease_expires_at = "queued", None
             outbox.request_training(session, settings, job)
@@ -191,7 +189,7 @@ def _train_and_register(settings: Settings, job_id: uuid.UUID, attempt: int) -> 
 
 def _register(job_id, attempt, tenant_id, result, manifest, uri, comparison) -> int:
     with transaction() as session:
-        job = session.scalars(select(TrainingJob).where(*_owned(job_id, attempt)).with_for_update()).one_or_none()
+        job = session.scalars(locked(select(TrainingJob).where(*_owned(job_id, attempt)), TrainingJob, "update")).one_or_none()
         if job is None:
             raise _LostJob
         version = (session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id == tenant_id)) or 0) + 1

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shared.config import Settings
 from shared.db import transaction
 from shared.db.models import CreditLimit, Customer, Order, SerasaQuery, TrainingJob, Upload, UploadBatch
+from shared.db.locking import LockMode, locked
 from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
 from shared.db.upsert import upsert
@@ -155,11 +156,11 @@ def upload_status(principal: Principal, upload_id: uuid.UUID) -> UploadStatus:
         )
 
 
-def _upload(session: Session, principal: Principal, upload_id: uuid.UUID, lock: str | None = None) -> Upload:
+def _upload(session: Session, principal: Principal, upload_id: uuid.UUID, lock: LockMode | None = None) -> Upload:
     query = select(Upload).where(Upload.id == upload_id, Upload.tenant_id == principal.tenant_id)
     if lock:
         # Batches share the row, a commit takes it alone: no batch lands in a committed upload.
-        query = query.with_for_update(read=lock == "share")
+        query = locked(query, Upload, lock)
     upload = session.scalars(query).one_or_none()
     if upload is None:
         raise NotFound("No such upload.")

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
@@ -39,6 +39,7 @@ class Customer(_TenantRow, Base):
 
 class CreditLimit(_TenantRow, Base):
     __tablename__ = "credit_limits"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "customer_id", "valid_from"),)
 
     valid_from: Mapped[date] = mapped_column(Date, primary_key=True)
     valid_until: Mapped[date | None] = mapped_column(Date)
@@ -47,6 +48,7 @@ class CreditLimit(_TenantRow, Base):
 
 class SerasaQuery(_TenantRow, Base):
     __tablename__ = "serasa_queries"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "customer_id", "queried_at"),)
 
     queried_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
     score: Mapped[int | None] = mapped_column(Integer)

@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.String(length=64), nullable=False),
     sa.Column('upload_id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_credit_limits_tenant_id_tenants')),
-    sa.PrimaryKeyConstraint('valid_from', 'tenant_id', 'customer_id', name=op.f('pk_credit_limits'))
+    sa.PrimaryKeyConstraint('tenant_id', 'customer_id', 'valid_from', name=op.f('pk_credit_limits'))
     )
     op.create_table('customers',
     sa.Column('document_hmac', sa.String(length=64), nullable=True),
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.String(length=64), nullable=False),
     sa.Column('upload_id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_serasa_queries_tenant_id_tenants')),
-    sa.PrimaryKeyConstraint('queried_at', 'tenant_id', 'customer_id', name=op.f('pk_serasa_queries'))
+    sa.PrimaryKeyConstraint('tenant_id', 'customer_id', 'queried_at', name=op.f('pk_serasa_queries'))
     )
     op.create_table('uploads',
     sa.Column('id', sa.Uuid(), nullable=False),
