@@ -29,7 +29,7 @@ def train(event: func.EventHubEvent) -> None:
     training.handle_event(get_settings(), event.get_body())
 
 
-@bp.timer_trigger(arg_name="timer", schedule="*/30 * * * * *", run_on_startup=True)
+@bp.timer_trigger(arg_name="timer", schedule="%TRAINING_MAINTENANCE_SCHEDULE%", run_on_startup=True)
 def training_maintenance(timer: func.TimerRequest) -> None:
     """Relays outbox rows the commit could not publish and requeues jobs whose lease expired."""
     settings = get_settings()

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     document_hash_key: SecretStr | None = _secret("DOCUMENT_HASH_KEY")
 
     training_lease_seconds: int = Field(default=900, ge=30, validation_alias="TRAINING_LEASE_SECONDS")
+    training_maintenance_schedule: str = Field(
+        default="*/30 * * * * *", validation_alias="TRAINING_MAINTENANCE_SCHEDULE"
+    )
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
