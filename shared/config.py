@@ -110,6 +110,9 @@ class Settings(BaseSettings):
         for name, value in (("JWT_SECRET", self.jwt_secret), ("DOCUMENT_HASH_KEY", self.document_hash_key)):
             if value is None and not self.embedded:
                 raise ValueError(f"{name} is required when DATABASE_URL is set")
+            if value is not None and value.get_secret_value().startswith("@Microsoft.KeyVault("):
+                # App Service passes an unresolved Key Vault reference through as literal text.
+                raise ValueError(f"{name} is an unresolved Key Vault reference; check the app's access to the vault")
             if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
                 raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
         return self

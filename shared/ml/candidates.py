@@ -66,7 +66,7 @@ def default_candidates() -> list[Candidate]:
             BOOSTING,
             {"learning_rate": lr, "max_leaf_nodes": leaves, "l2_regularization": l2},
         )
-        for lr, leaves, l2 in ((0.1, 15, 1.0), (0.1, 31, 1.0), (0.05, 63, 10.0))
+        for lr, leaves, l2 in ((0.1, 15, 1.0), (0.1, 31, 1.0), (0.1, 63, 10.0))
     ]
     return logistic + boosting
 
@@ -97,6 +97,7 @@ def _boosting(
         max_iter=max_iter,
         early_stopping=early_stopping,
         n_iter_no_change=20,
+        tol=1e-4,
         categorical_features=categorical if categorical.any() else None,
         random_state=seed,
         **params,

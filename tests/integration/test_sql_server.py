@@ -40,6 +40,7 @@ def test_the_migrations_render_sql_server_ddl(monkeypatch):
                   "uploads", "upload_batches", "training_jobs", "outbox", "model_versions", "prediction_log"):
         assert f"CREATE TABLE {table}" in ddl
     assert "UNIQUEIDENTIFIER" in ddl and "DATETIME2" in ddl and "NUMERIC(18, 2)" in ddl
+    assert "customer_id NVARCHAR(64)" in ddl and "company NVARCHAR(200)" in ddl
     assert "PRIMARY KEY (tenant_id, customer_id, valid_from)" in ddl, "keys lead with (tenant, customer)"
 
 

@@ -29,6 +29,7 @@ def test_embedded_default_needs_no_settings_and_keeps_one_generated_jwt_secret(t
         ({"EVENTS_BACKEND": "kafka"}, "KAFKA_BOOTSTRAP_SERVERS"),
         ({"EVENTS_BACKEND": "eventhub"}, "EventHubConnection"),
         ({"JWT_TTL_SECONDS": "soon"}, "JWT_TTL_SECONDS"),
+        ({"JWT_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/jwt/)"}, "JWT_SECRET"),
     ],
 )
 def test_a_missing_or_invalid_setting_is_one_line_naming_it(monkeypatch, env, named):

@@ -11,13 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Unicode, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
 from shared.db.types import Money, UtcDateTime
 
-ID = String(64)
+ID = Unicode(64)  # NVARCHAR on SQL Server: tenants' identifiers and names may hold any character
 
 
 class _TenantRow:
@@ -30,8 +30,8 @@ class Customer(_TenantRow, Base):
     __tablename__ = "customers"
 
     document_hmac: Mapped[str | None] = mapped_column(String(64))
-    name: Mapped[str | None] = mapped_column(String(200))
-    segment: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(Unicode(200))
+    segment: Mapped[str | None] = mapped_column(Unicode(64))
     state: Mapped[str | None] = mapped_column(String(2))
     customer_since: Mapped[date | None] = mapped_column(Date)
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -76,6 +76,6 @@ class Order(Base):
     ordered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     amount: Mapped[Decimal] = mapped_column(Money)
     payment_term_days: Mapped[int] = mapped_column(Integer)
-    channel: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(Unicode(64))
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     invoiced: Mapped[bool | None] = mapped_column(Boolean)

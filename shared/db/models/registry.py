@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Unicode, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
@@ -43,7 +43,7 @@ class PredictionLog(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
-    order_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str] = mapped_column(Unicode(64))
     model_version: Mapped[int] = mapped_column(Integer)
     probability: Mapped[float] = mapped_column(Float)
     invoice: Mapped[bool] = mapped_column(Boolean)

@@ -19,14 +19,14 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('tenants',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('company', sa.String(length=200), nullable=False),
+    sa.Column('company', sa.Unicode(length=200), nullable=False),
     sa.Column('created_at', shared.db.types.UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenants'))
     )
     op.create_table('api_keys',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('name', sa.Unicode(length=100), nullable=False),
     sa.Column('secret_sha256', sa.String(length=64), nullable=False),
     sa.Column('created_at', shared.db.types.UtcDateTime(), nullable=False),
     sa.Column('revoked_at', shared.db.types.UtcDateTime(), nullable=True),
@@ -39,7 +39,7 @@ def upgrade() -> None:
     op.create_table('users',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('email', sa.Unicode(length=254), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('created_at', shared.db.types.UtcDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_users_tenant_id_tenants')),

@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table('prediction_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('order_id', sa.Unicode(length=64), nullable=False),
     sa.Column('model_version', sa.Integer(), nullable=False),
     sa.Column('probability', sa.Float(), nullable=False),
     sa.Column('invoice', sa.Boolean(), nullable=False),
