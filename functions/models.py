@@ -31,4 +31,4 @@ def activate_model(call: ApiRequest) -> Reply:
 @endpoint()
 def evaluate_model(call: ApiRequest) -> Reply:
     version = call.route_int("version", "model version")
-    return Reply(models.evaluate(call.settings, call.tenant, version, call.parse(EvaluateRequest)))
+    return Reply(models.evaluate(call.settings, call.tenant, version, call.parse_batch(EvaluateRequest, "orders")))

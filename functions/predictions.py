@@ -12,7 +12,7 @@ bp = func.Blueprint()
 @bp.route(route="predictions", methods=["POST"])
 @endpoint()
 def predict(call: ApiRequest) -> Reply:
-    return Reply(predictions.predict(call.settings, call.tenant, call.parse(PredictionRequest)))
+    return Reply(predictions.predict(call.settings, call.tenant, call.parse_batch(PredictionRequest, "orders")))
 
 
 @bp.route(route="predictions", methods=["GET"])

@@ -60,15 +60,25 @@ JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 REF_TEMPLATE = "#/components/schemas/{model}"
 SECURITY_SCHEMES = {
-    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                   "description": "The access_token answered by POST /signup or POST /token."},
-    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                   "description": "A key made with POST /api-keys (for ERP systems and scripts)."},
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The access_token answered by POST /signup or POST /token.",
+    },
+    "apiKeyAuth": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "A key made with POST /api-keys (for ERP systems and scripts).",
+    },
 }
 
 
 class ProblemError(BaseModel):
-    loc: list[str | int] = Field(description="Where the error is: body fields and list indexes, outermost first.")
+    loc: list[str | int] = Field(
+        description="Where the error is: body fields and list indexes, outermost first."
+    )
     msg: str
 
 
@@ -79,10 +89,15 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[ProblemError] = Field(default=[], description="Every bad field, when the request was invalid.")
-    request_id: str | None = Field(default=None, description="Also in the X-Request-Id header; quote it to support.")
+    errors: list[ProblemError] = Field(
+        default=[], description="Every bad field, when the request was invalid."
+    )
+    request_id: str | None = Field(
+        default=None, description="Also in the X-Request-Id header; quote it to support."
+    )
 
 
+AnyItem = Union[tuple(ITEM_TYPES.values())]  # noqa: UP007 (a runtime tuple needs Union[...])
 DatasetBatch = create_model(
     "DatasetBatch",
     __base__=BatchEnvelope,
@@ -91,10 +106,7 @@ DatasetBatch = create_model(
         + ", ".join(f"{name} -> {model.__name__}" for name, model in ITEM_TYPES.items())
         + f". More than {MAX_BATCH_ITEMS} items answer 413."
     ),
-    items=(
-        Annotated[list[Union[tuple(ITEM_TYPES.values())]], Field(min_length=1, max_length=MAX_BATCH_ITEMS)],  # noqa: UP007
-        ...,
-    ),
+    items=(Annotated[list[AnyItem], Field(min_length=1, max_length=MAX_BATCH_ITEMS)], ...),
 )
 
 PATH_PARAMETERS: dict[str, tuple[Any, str]] = {
@@ -147,40 +159,121 @@ class Operation:
         return _PATH_PARAMETER.findall(self.path)
 
     def all_errors(self) -> dict[int, str]:
-        implied = {**(BODY_ERRORS if self.request else {}), **(QUERY_ERRORS if self.query else {}),
-                   **({} if self.public else AUTH_ERRORS)}
+        implied = {
+            **(BODY_ERRORS if self.request else {}),
+            **(QUERY_ERRORS if self.query else {}),
+            **({} if self.public else AUTH_ERRORS),
+        }
         return dict(sorted({**implied, **self.errors}.items()))
 
 
-def _order(order_id: str, customer_id: str, at: str, amount: float, term: int, channel: str, invoiced: bool, **attributes) -> dict:
-    return {"order_id": order_id, "customer_id": customer_id, "ordered_at": at, "amount": amount,
-            "payment_term_days": term, "channel": channel, "attributes": attributes, "invoiced": invoiced}
+def _order(
+    order_id: str,
+    customer_id: str,
+    at: str,
+    amount: float,
+    term: int,
+    channel: str,
+    invoiced: bool,
+    **attributes,
+) -> dict:
+    return {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "ordered_at": at,
+        "amount": amount,
+        "payment_term_days": term,
+        "channel": channel,
+        "attributes": attributes,
+        "invoiced": invoiced,
+    }
 
 
 _ORDERS = [
-    _order("PV-2025-018734", "C-1001", "2025-03-10T14:32:00-03:00", 18450.90, 28, "sales_rep", True, discount_pct=3.5, rush=False),
-    _order("PV-2025-018735", "C-2087", "2025-03-10T16:05:00-03:00", 92000.00, 60, "ecommerce", False, discount_pct=0, rush=True),
-    _order("PV-2025-018736", "C-1001", "2025-03-11T09:12:00Z", 4210.00, 0, "edi", True, discount_pct=0, rush=False),
+    _order(
+        "PV-2025-018734",
+        "C-1001",
+        "2025-03-10T14:32:00-03:00",
+        18450.90,
+        28,
+        "sales_rep",
+        True,
+        discount_pct=3.5,
+        rush=False,
+    ),
+    _order(
+        "PV-2025-018735",
+        "C-2087",
+        "2025-03-10T16:05:00-03:00",
+        92000.00,
+        60,
+        "ecommerce",
+        False,
+        discount_pct=0,
+        rush=True,
+    ),
+    _order(
+        "PV-2025-018736",
+        "C-1001",
+        "2025-03-11T09:12:00Z",
+        4210.00,
+        0,
+        "edi",
+        True,
+        discount_pct=0,
+        rush=False,
+    ),
 ]
 _UNLABELED = [{key: value for key, value in order.items() if key != "invoiced"} for order in _ORDERS]
 _BATCHES = {
     "customers": [
-        {"customer_id": "C-1001", "document": "11.222.333/0001-81", "name": "Mercado Bom Preço Ltda", "segment": "varejo",
-         "state": "SP", "customer_since": "2019-03-01", "attributes": {"sector": "food", "employees": 42}},
-        {"customer_id": "C-2087", "document": "529.982.247-25", "name": "João Andrade ME", "state": "MG",
-         "customer_since": "2024-08-15"},
+        {
+            "customer_id": "C-1001",
+            "document": "11.222.333/0001-81",
+            "name": "Mercado Bom Preço Ltda",
+            "segment": "varejo",
+            "state": "SP",
+            "customer_since": "2019-03-01",
+            "attributes": {"sector": "food", "employees": 42},
+        },
+        {
+            "customer_id": "C-2087",
+            "document": "529.982.247-25",
+            "name": "João Andrade ME",
+            "state": "MG",
+            "customer_since": "2024-08-15",
+        },
     ],
     "credit_limits": [
         {"customer_id": "C-1001", "limit": 50000.00, "valid_from": "2025-01-01", "valid_until": "2025-12-31"},
         {"customer_id": "C-2087", "limit": 15000.00, "valid_from": "2024-09-01"},
     ],
     "serasa_queries": [
-        {"customer_id": "C-1001", "queried_at": "2025-02-20T10:00:00-03:00", "score": 812, "negative_records": 0,
-         "negative_amount": 0, "protests": 0, "protests_amount": 0, "bounced_checks": 0, "lawsuits": 0,
-         "bankruptcy_filings": 0, "attributes": {"inquiries_90d": 2}},
-        {"customer_id": "C-2087", "queried_at": "2025-03-01T08:30:00Z", "score": 391, "negative_records": 3,
-         "negative_amount": 12890.45, "protests": 1, "protests_amount": 3200.00, "bounced_checks": 2, "lawsuits": 0,
-         "bankruptcy_filings": 0},
+        {
+            "customer_id": "C-1001",
+            "queried_at": "2025-02-20T10:00:00-03:00",
+            "score": 812,
+            "negative_records": 0,
+            "negative_amount": 0,
+            "protests": 0,
+            "protests_amount": 0,
+            "bounced_checks": 0,
+            "lawsuits": 0,
+            "bankruptcy_filings": 0,
+            "attributes": {"inquiries_90d": 2},
+        },
+        {
+            "customer_id": "C-2087",
+            "queried_at": "2025-03-01T08:30:00Z",
+            "score": 391,
+            "negative_records": 3,
+            "negative_amount": 12890.45,
+            "protests": 1,
+            "protests_amount": 3200.00,
+            "bounced_checks": 2,
+            "lawsuits": 0,
+            "bankruptcy_filings": 0,
+        },
     ],
     "orders": _ORDERS,
 }
@@ -193,110 +286,226 @@ _ITEM_ERRORS = {
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
-        "signup", "POST", "/signup", "Create a company and its first user", "accounts",
+        "signup",
+        "POST",
+        "/signup",
+        "Create a company and its first user",
+        "accounts",
         {201: Answer("The company, its user and a bearer token.", SignupResponse)},
-        request=SignupRequest, public=True, errors={409: "The email is taken."},
-        examples={"signup": {"company": "Distribuidora Andrade Ltda", "email": "financeiro@andrade.com.br",
-                             "password": "cavalo correto bateria grampo"}},
+        request=SignupRequest,
+        public=True,
+        errors={409: "The email is taken."},
+        examples={
+            "signup": {
+                "company": "Distribuidora Andrade Ltda",
+                "email": "financeiro@andrade.com.br",
+                "password": "cavalo correto bateria grampo",
+            }
+        },
     ),
     Operation(
-        "token", "POST", "/token", "Get a bearer token", "accounts",
+        "token",
+        "POST",
+        "/token",
+        "Get a bearer token",
+        "accounts",
         {200: Answer("A bearer token.", TokenResponse)},
-        request=TokenRequest, public=True, errors={401: "Email or password is wrong."},
-        examples={"login": {"email": "financeiro@andrade.com.br", "password": "cavalo correto bateria grampo"}},
+        request=TokenRequest,
+        public=True,
+        errors={401: "Email or password is wrong."},
+        examples={
+            "login": {"email": "financeiro@andrade.com.br", "password": "cavalo correto bateria grampo"}
+        },
     ),
     Operation(
-        "create_api_key", "POST", "/api-keys", "Create an API key", "accounts",
+        "create_api_key",
+        "POST",
+        "/api-keys",
+        "Create an API key",
+        "accounts",
         {201: Answer("The key; its secret is shown this once.", ApiKeyCreated)},
-        request=ApiKeyCreate, examples={"erp": {"name": "ERP Protheus - integração"}},
+        request=ApiKeyCreate,
+        examples={"erp": {"name": "ERP Protheus - integração"}},
     ),
     Operation(
-        "list_api_keys", "GET", "/api-keys", "List the company's API keys (without secrets)", "accounts",
+        "list_api_keys",
+        "GET",
+        "/api-keys",
+        "List the company's API keys (without secrets)",
+        "accounts",
         {200: Answer("The keys.", ApiKeyList)},
     ),
     Operation(
-        "revoke_api_key", "DELETE", "/api-keys/{key_id}", "Revoke an API key", "accounts",
-        {204: Answer("Revoked.")}, errors={404: "No such API key."},
+        "revoke_api_key",
+        "DELETE",
+        "/api-keys/{key_id}",
+        "Revoke an API key",
+        "accounts",
+        {204: Answer("Revoked.")},
+        errors={404: "No such API key."},
     ),
     Operation(
-        "open_upload", "POST", "/uploads", "Open an upload session", "uploads",
+        "open_upload",
+        "POST",
+        "/uploads",
+        "Open an upload session",
+        "uploads",
         {201: Answer("The upload is open for batches.", UploadCreated)},
-        request=UploadOpen, body_required=False,
-        examples={"declared": {"expected_batches": {"customers": 1, "credit_limits": 1, "serasa_queries": 2, "orders": 12}},
-                  "open-ended": {}},
+        request=UploadOpen,
+        body_required=False,
+        examples={
+            "declared": {
+                "expected_batches": {"customers": 1, "credit_limits": 1, "serasa_queries": 2, "orders": 12}
+            },
+            "open-ended": {},
+        },
     ),
     Operation(
-        "upload_status", "GET", "/uploads/{upload_id}", "Read an upload's progress", "uploads",
-        {200: Answer("Status and per-dataset batch and item counts.", UploadStatus)}, errors={404: "No such upload."},
+        "upload_status",
+        "GET",
+        "/uploads/{upload_id}",
+        "Read an upload's progress",
+        "uploads",
+        {200: Answer("Status and per-dataset batch and item counts.", UploadStatus)},
+        errors={404: "No such upload."},
     ),
     Operation(
-        "commit_upload", "POST", "/uploads/{upload_id}/commit", "Commit an upload (and train)", "uploads",
+        "commit_upload",
+        "POST",
+        "/uploads/{upload_id}/commit",
+        "Commit an upload (and train)",
+        "uploads",
         {202: Answer("Committed; training runs in the background unless train is false.", CommitResult)},
-        request=CommitRequest, body_required=False,
+        request=CommitRequest,
+        body_required=False,
         errors={404: "No such upload.", 422: "The body is invalid, or rows reference customers never sent."},
         examples={"train": {"train": True}, "store only": {"train": False}},
     ),
     Operation(
-        "receive_batch", "POST", "/uploads/{upload_id}/{dataset}", "Send one batch of a dataset", "uploads",
+        "receive_batch",
+        "POST",
+        "/uploads/{upload_id}/{dataset}",
+        "Send one batch of a dataset",
+        "uploads",
         {200: Answer("Written atomically (all items or none); a resent batch changes nothing.", BatchResult)},
-        request=DatasetBatch, errors=_ITEM_ERRORS,
+        request=DatasetBatch,
+        errors=_ITEM_ERRORS,
         examples={name: {"batch": 1, "items": items} for name, items in _BATCHES.items()},
-        description="Items are upserted by their dataset's key. The example names are the datasets they belong to.",
+        description="Items are upserted by their dataset's key. Each example is named after its dataset.",
     ),
     Operation(
-        "training_job_status", "GET", "/training-jobs/{job_id}", "Read a training job", "training",
+        "training_job_status",
+        "GET",
+        "/training-jobs/{job_id}",
+        "Read a training job",
+        "training",
         {200: Answer("The job's state and, once it succeeded, its model version.", TrainingJobStatus)},
         errors={404: "No such training job."},
     ),
     Operation(
-        "list_models", "GET", "/models", "List model versions", "models",
+        "list_models",
+        "GET",
+        "/models",
+        "List model versions",
+        "models",
         {200: Answer("Newest first.", ModelList)},
     ),
     Operation(
-        "get_model", "GET", "/models/{version}", "Read a model version", "models",
-        {200: Answer("Holdout metrics, candidate leaderboard, features, row counts and data time range.", ModelDetail)},
+        "get_model",
+        "GET",
+        "/models/{version}",
+        "Read a model version",
+        "models",
+        {
+            200: Answer(
+                "Holdout metrics, candidate leaderboard, features, row counts and data time range.",
+                ModelDetail,
+            )
+        },
         errors={404: "No such model version."},
     ),
     Operation(
-        "activate_model", "POST", "/models/{version}/activate", "Make a version the one that answers predictions",
-        "models", {200: Answer("The version, now active.", ModelDetail)}, errors={404: "No such model version."},
+        "activate_model",
+        "POST",
+        "/models/{version}/activate",
+        "Make a version the one that answers predictions",
+        "models",
+        {200: Answer("The version, now active.", ModelDetail)},
+        errors={404: "No such model version."},
     ),
     Operation(
-        "evaluate_model", "POST", "/models/{version}/evaluate", "Test a version on labeled orders", "models",
+        "evaluate_model",
+        "POST",
+        "/models/{version}/evaluate",
+        "Test a version on labeled orders",
+        "models",
         {200: Answer("The holdout metrics, computed on these orders.", EvaluateResult)},
-        request=EvaluateRequest, errors={404: "No such model version."},
+        request=EvaluateRequest,
+        errors={404: "No such model version."},
         examples={"labeled orders": {"orders": _ORDERS}},
     ),
     Operation(
-        "predict", "POST", "/predictions", "Decide: invoice or hold for credit review", "predictions",
+        "predict",
+        "POST",
+        "/predictions",
+        "Decide: invoice or hold for credit review",
+        "predictions",
         {200: Answer("A decision, probability, score and reasons per order.", PredictionResponse)},
         request=PredictionRequest,
-        errors={404: "model_version names no version of this company.", 409: "The company has no active model yet."},
-        examples={"new orders": {"orders": _UNLABELED},
-                  "pinned version": {"orders": _UNLABELED[:1], "model_version": 3}},
+        errors={
+            404: "model_version names no version of this company.",
+            409: "The company has no active model yet.",
+        },
+        examples={
+            "new orders": {"orders": _UNLABELED},
+            "pinned version": {"orders": _UNLABELED[:1], "model_version": 3},
+        },
     ),
     Operation(
-        "prediction_history", "GET", "/predictions", "Past decisions, newest first", "predictions",
-        {200: Answer("The decisions.", PredictionHistory)}, query=PredictionHistoryQuery,
+        "prediction_history",
+        "GET",
+        "/predictions",
+        "Past decisions, newest first",
+        "predictions",
+        {200: Answer("The decisions.", PredictionHistory)},
+        query=PredictionHistoryQuery,
     ),
     Operation(
-        "health_check", "GET", "/health", "Readiness of the database and the model store", "operations",
+        "health_check",
+        "GET",
+        "/health",
+        "Readiness of the database and the model store",
+        "operations",
         {200: Answer("Ready.", HealthReport), 503: Answer("A dependency is unreachable.", HealthReport)},
         public=True,
     ),
     Operation(
-        "openapi_document", "GET", "/openapi.json", "This document", "operations",
+        "openapi_document",
+        "GET",
+        "/openapi.json",
+        "This document",
+        "operations",
         {200: Answer("OpenAPI 3.1.", schema={"type": "object", "required": ["openapi", "info", "paths"]})},
         public=True,
     ),
     Operation(
-        "swagger_ui_page", "GET", "/docs", "Interactive documentation (Swagger UI)", "operations",
-        {200: Answer("The page.", schema={"type": "string"}, media_types=("text/html",))}, public=True,
+        "swagger_ui_page",
+        "GET",
+        "/docs",
+        "Interactive documentation (Swagger UI)",
+        "operations",
+        {200: Answer("The page.", schema={"type": "string"}, media_types=("text/html",))},
+        public=True,
     ),
     Operation(
-        "swagger_ui_asset", "GET", "/docs/{asset}", "A file of the Swagger UI page", "operations",
+        "swagger_ui_asset",
+        "GET",
+        "/docs/{asset}",
+        "A file of the Swagger UI page",
+        "operations",
         {200: Answer("The file.", schema={}, media_types=tuple(sorted(set(ASSETS.values()))))},
-        public=True, errors={404: "No such file."},
+        public=True,
+        errors={404: "No such file."},
     ),
 )
 
@@ -323,14 +532,23 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     options = [option for option in schema.get("anyOf", ()) if option.get("type") != "null"]
     if len(options) != 1:
         return schema
-    rest = {key: value for key, value in schema.items() if key != "anyOf" and not (key == "default" and value is None)}
+    rest = {
+        key: value
+        for key, value in schema.items()
+        if key != "anyOf" and not (key == "default" and value is None)
+    }
     return {**options[0], **rest}
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "description": PATH_PARAMETERS[name][1],
-         "schema": _schema_of(PATH_PARAMETERS[name][0])}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": PATH_PARAMETERS[name][1],
+            "schema": _schema_of(PATH_PARAMETERS[name][0]),
+        }
         for name in op.path_parameters
     ]
     if op.query is not None:
@@ -347,10 +565,15 @@ def _answer(answer: Answer, refs: Mapping[type[BaseModel], dict[str, str]]) -> d
     if answer.model is None and answer.schema is None:
         return {"description": answer.description}
     schema = refs[answer.model] if answer.model is not None else dict(answer.schema or {})
-    return {"description": answer.description, "content": {media: {"schema": schema} for media in answer.media_types}}
+    return {
+        "description": answer.description,
+        "content": {media: {"schema": schema} for media in answer.media_types},
+    }
 
 
-def _operation(op: Operation, requests: Mapping[type[BaseModel], dict], responses: Mapping[type[BaseModel], dict]) -> dict[str, Any]:
+def _operation(
+    op: Operation, requests: Mapping[type[BaseModel], dict], responses: Mapping[type[BaseModel], dict]
+) -> dict[str, Any]:
     document: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
     if op.description:
         document["description"] = op.description
@@ -377,7 +600,9 @@ def _operation(op: Operation, requests: Mapping[type[BaseModel], dict], response
 def document() -> dict[str, Any]:
     """The OpenAPI document; callers must not change it (it is shared)."""
     requests = {op.request for op in OPERATIONS if op.request is not None}
-    responses = {Problem} | {answer.model for op in OPERATIONS for answer in op.answers.values() if answer.model}
+    responses = {Problem} | {
+        answer.model for op in OPERATIONS for answer in op.answers.values() if answer.model
+    }
     keys = [(model, "validation") for model in requests] + [(model, "serialization") for model in responses]
     keys.sort(key=lambda key: (key[0].__name__, key[1]))  # a stable document for diffs and caches
     refs, definitions = models_json_schema(keys, ref_template=REF_TEMPLATE, schema_generator=SchemaGenerator)
@@ -392,7 +617,7 @@ def document() -> dict[str, Any]:
             "title": "CreditGate",
             "version": API_VERSION,
             "description": "Learns from a company's own order history whether an order should be invoiced "
-                           "or held for credit review, and answers that for new orders with reasons.",
+            "or held for credit review, and answers that for new orders with reasons.",
         },
         "servers": [{"url": SERVER_URL}],
         "security": [{name: []} for name in SECURITY_SCHEMES],

@@ -33,7 +33,9 @@ _PAGE = """<!DOCTYPE html>
   <div id="swagger-ui"></div>
   <script src="{assets}swagger-ui-bundle.js"></script>
   <script>
-    window.ui = SwaggerUIBundle({{url: {spec}, dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: true}});
+    window.ui = SwaggerUIBundle({{
+      url: {spec}, dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: true
+    }});
   </script>
 </body>
 </html>

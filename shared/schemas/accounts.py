@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from shared.schemas.base import Strict
+from shared.schemas.base import Strict, Text
 
 
 class SignupRequest(Strict):
-    company: str = Field(min_length=1, max_length=200)
+    company: Text = Field(min_length=1, max_length=200)
     email: EmailStr
     password: str = Field(min_length=12, max_length=128)
 
@@ -32,7 +32,7 @@ class SignupResponse(TokenResponse):
 
 
 class ApiKeyCreate(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
 
 
 class ApiKeyInfo(BaseModel):

@@ -17,28 +17,40 @@ from pydantic import (
 )
 
 from shared.documents import is_valid_document, normalize_document
-from shared.schemas.base import Strict
+from shared.schemas.base import Strict, Text
 
 MAX_BATCH_ITEMS = 500
 MAX_ATTRIBUTES = 50
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_BATCH_NUMBER = 100_000
+MAX_COUNT = 2**31 - 1  # a 32-bit INTEGER column on every backend
+# Dates outside this range are typos, and beyond what pandas' nanosecond timestamps can hold.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+Identifier = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+Label = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 AttributeValue = StrictBool | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] | Annotated[
-    str, StringConstraints(max_length=256)
+    Text, StringConstraints(max_length=256)
 ]
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)]
 Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 UF = Literal[
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
     "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
 ]
 
 
+def _in_range(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
 def _as_utc(value: datetime) -> datetime:
     """A naive datetime means UTC (DESIGN §3); anything else is converted to UTC."""
+    _in_range(value)  # first: converting year 9999 with an offset would overflow
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -49,24 +61,25 @@ def _document(value: str) -> str:
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+Day = Annotated[date, AfterValidator(_in_range)]
 Document = Annotated[str, StringConstraints(max_length=32), AfterValidator(_document)]
 
 
 class CustomerItem(Strict):
     customer_id: Identifier
     document: Document | None = None
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    name: Annotated[Text, StringConstraints(max_length=200)] | None = None
     segment: Label | None = None
     state: UF | None = None
-    customer_since: date | None = None
+    customer_since: Day | None = None
     attributes: Attributes | None = None
 
 
 class CreditLimitItem(Strict):
     customer_id: Identifier
     limit: Annotated[Money, Field(ge=0)]
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: Day
+    valid_until: Day | None = None
 
     @model_validator(mode="after")
     def _ordered_validity(self) -> CreditLimitItem:
@@ -121,5 +134,5 @@ Dataset = Literal["customers", "credit_limits", "serasa_queries", "orders"]
 class BatchEnvelope(Strict):
     """Items stay raw here: each is validated on its own so every bad one is reported."""
 
-    batch: Annotated[int, Field(ge=1)]
+    batch: Annotated[int, Field(ge=1, le=MAX_BATCH_NUMBER)]
     items: Annotated[list[dict], Field(min_length=1)]

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from shared.schemas.base import Strict
-from shared.schemas.datasets import Dataset
+from shared.schemas.datasets import MAX_BATCH_NUMBER, Dataset
 
 
 class UploadOpen(Strict):
-    expected_batches: dict[Dataset, Annotated[int, Field(ge=1, le=100_000)]] | None = Field(
+    expected_batches: dict[Dataset, Annotated[int, Field(ge=1, le=MAX_BATCH_NUMBER)]] | None = Field(
         default=None, description="When given, receiving the last expected batch commits the upload."
     )
 

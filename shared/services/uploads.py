@@ -20,7 +20,8 @@ from shared.db.locking import LockMode, locked
 from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
 from shared.db.upsert import upsert
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound, TooLarge, field_errors
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, field_errors
+from shared.schemas.base import reject_oversized
 from shared.schemas.datasets import ITEM_TYPES, MAX_BATCH_ITEMS, BatchEnvelope
 from shared.schemas.uploads import (
     BatchResult,
@@ -60,8 +61,7 @@ def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID
     """All items of the batch are written, or none; a resend of the same batch changes nothing."""
     if dataset not in TABLES:
         raise NotFound(f"No such dataset {dataset!r}; use one of {', '.join(TABLES)}.")
-    if isinstance(payload, dict) and isinstance(payload.get("items"), list) and len(payload["items"]) > MAX_BATCH_ITEMS:
-        raise TooLarge(f"A batch carries at most {MAX_BATCH_ITEMS} items; this one has {len(payload['items'])}.")
+    reject_oversized(payload, "items", MAX_BATCH_ITEMS)
     try:
         envelope = BatchEnvelope.model_validate(payload)
     except ValidationError as exc:

@@ -84,6 +84,9 @@ def test_one_bad_item_among_500_writes_nothing_and_every_bad_item_is_listed(tena
         (customer(1, attributes={f"a{i}": i for i in range(51)}), "attributes"),
         (customer(1, attributes={"nested": {"a": 1}}), "attributes"),
         (customer(1, customer_id=""), "customer_id"),
+        (customer(1, customer_id="c\u0000x"), "customer_id"),
+        (customer(1, name="tab\there"), "name"),
+        (customer(1, customer_since="1800-01-01"), "customer_since"),
     ],
 )
 def test_invalid_customer_fields_are_named(tenant, item, field):
@@ -103,6 +106,20 @@ def test_limit_validity_and_serasa_ranges_are_checked(tenant):
     with pytest.raises(InvalidInput) as raised:
         send(tenant, upload, "serasa_queries", [serasa])
     assert raised.value.errors[0].loc == ("items", 0, "score")
+
+
+@pytest.mark.parametrize(
+    ("envelope", "loc"),
+    [
+        ({"batch": 10**20, "items": [order(1)]}, ("batch",)),
+        ({"batch": 1, "items": [order(1, ordered_at="9999-12-31T23:59:59-03:00")]}, ("items", 0, "ordered_at")),
+        ({"batch": 1, "items": [order(1, ordered_at="0086-02-10T12:52:11+04:42")]}, ("items", 0, "ordered_at")),
+    ],
+)
+def test_out_of_range_numbers_and_dates_are_422_not_crashes(tenant, envelope, loc):
+    with pytest.raises(InvalidInput) as raised:
+        uploads.receive_batch(get_settings(), tenant, new_upload(tenant), "orders", envelope)
+    assert raised.value.errors[0].loc == loc
 
 
 def test_more_than_500_items_is_too_large_and_an_unknown_dataset_is_not_found(tenant):
