@@ -8,31 +8,11 @@ from sqlalchemy import select, update
 
 from shared.config import get_settings
 from shared.db import transaction
-from shared.db.models import ModelVersion, OutboxEvent, Tenant, TrainingJob
+from shared.db.models import ModelVersion, OutboxEvent, TrainingJob
 from shared.db.types import utcnow
 from shared.ml.errors import ArtifactIntegrityError
-from shared.sample_data import DATASETS, generate
-from shared.schemas.uploads import UploadOpen
-from shared.security import Principal
-from shared.services import model_loader, outbox, training, training_jobs, uploads
-
-
-@pytest.fixture
-def tenant(database) -> Principal:
-    with transaction() as session:
-        row = Tenant(company="Treino Ltda")
-        session.add(row)
-        session.flush()
-        return Principal(tenant_id=row.id)
-
-
-def upload_sample(principal: Principal, orders: int, seed: int = 5) -> str:
-    sample = generate(orders=orders, seed=seed)
-    upload = uploads.open_upload(principal, UploadOpen()).upload_id
-    for dataset in DATASETS:
-        for number, items in enumerate(sample.batches(dataset), start=1):
-            uploads.receive_batch(get_settings(), principal, upload, dataset, {"batch": number, "items": items})
-    return uploads.commit_upload(get_settings(), principal, upload, train=True).training_job_id
+from shared.services import model_loader, outbox, training, training_jobs
+from tests.integration.conftest import upload_sample
 
 
 def versions(principal):

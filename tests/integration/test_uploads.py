@@ -18,15 +18,6 @@ from shared.services import training_jobs, uploads
 CNPJ = "11.222.333/0001-81"
 
 
-@pytest.fixture
-def tenant(database) -> Principal:
-    with transaction() as session:
-        row = Tenant(company="Distribuidora Exemplo")
-        session.add(row)
-        session.flush()
-        return Principal(tenant_id=row.id)
-
-
 def customer(i: int, **extra) -> dict:
     return {"customer_id": f"C{i:05d}", "segment": "varejo", "state": "SP", **extra}
 
