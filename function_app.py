@@ -6,9 +6,9 @@ and token should not pay for the ML stack.
 
 import azure.functions as func
 
-from functions import accounts, health, models, predictions, training, uploads
+from functions import accounts, docs, health, models, predictions, training, uploads
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for blueprint in (accounts.bp, health.bp, uploads.bp, training.bp, models.bp, predictions.bp):
+for blueprint in (accounts.bp, health.bp, uploads.bp, training.bp, models.bp, predictions.bp, docs.bp):
     app.register_functions(blueprint)

@@ -26,6 +26,7 @@ class Server:
     database_url: str | None
     devhost: ChildDevhost
     data_dir: Path
+    settings: dict[str, str]
 
 
 @contextmanager
@@ -39,7 +40,7 @@ def server(backend: str) -> Iterator[Server]:
             settings.update(DATABASE_URL=database_url, JWT_SECRET=secrets.token_urlsafe(32), DOCUMENT_HASH_KEY=secrets.token_urlsafe(32))
         child = spawn(data_dir, settings)
         stack.callback(child.stop)
-        yield Server(backend, database_url or f"sqlite:///{data_dir / 'creditgate.db'}", child, data_dir)
+        yield Server(backend, database_url or f"sqlite:///{data_dir / 'creditgate.db'}", child, data_dir, settings)
 
 
 @contextmanager
