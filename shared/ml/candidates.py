@@ -5,6 +5,11 @@ Both take the `FeatureEncoder` matrix. The linear model imputes (with missing-in
 ratios span orders of magnitude), standardises and one-hot encodes categories. The gradient
 boosting uses the category codes natively and stops early on the validation slice; its refit on
 all labeled orders then runs exactly the number of iterations that early stopping chose.
+
+The linear model fits on at most the most recent `LINEAR_MAX_ROWS` rows it is given (rows come
+in time order). Its ~100 coefficients are settled long before that: on the 1M-order sample,
+250k rows scored 0.85413 validation AUC against 0.85424 for all 640k, while the dense one-hot
+design matrix of every row would cost ~1 GB and break the memory budget.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+LINEAR_MAX_ROWS = 250_000
 LOGISTIC = "logistic_regression"
 BOOSTING = "gradient_boosting"
 
@@ -43,9 +49,9 @@ class Candidate:
         seed: int,
         validation: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> ClassifierMixin:
-        """Fit once; `validation` drives early stopping (boosting only)."""
+        """Fit once on rows in time order; `validation` drives early stopping (boosting only)."""
         if self.family == LOGISTIC:
-            return _logistic(categorical, seed, **self.params).fit(X, y)
+            return _logistic(categorical, seed, **self.params).fit(X[-LINEAR_MAX_ROWS:], y[-LINEAR_MAX_ROWS:])
         model = _boosting(categorical, seed, early_stopping=validation is not None, **self.params)
         if validation is None:
             return model.fit(X, y)

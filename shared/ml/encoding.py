@@ -57,7 +57,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
         present = values.notna().to_numpy()
         codes = np.full(len(values), np.nan)
-        known = pd.Categorical(values[present].astype(str), categories=vocabulary).codes
+        known = pd.Index(vocabulary, dtype=object).get_indexer(values[present].astype(str))
         codes[present] = np.where(known >= 0, known, len(vocabulary))
         return codes
 

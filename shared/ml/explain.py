@@ -38,9 +38,8 @@ class LinearExplainer:
     def __init__(self, pipeline: Pipeline, X_fit: np.ndarray) -> None:
         self._prepare = pipeline.named_steps["prepare"]
         model = pipeline.named_steps["model"]
-        origins = _linear_origins(self._prepare)
-        transformed = self._prepare.transform(X_fit)
-        mean = np.asarray(transformed.mean(axis=0)).ravel()
+        origins = linear_origins(self._prepare)
+        mean = _transformed_mean(self._prepare, X_fit)
         weights = model.coef_.ravel()
         n_features = X_fit.shape[1]
         self._by_feature = sparse.csr_matrix(
@@ -54,7 +53,16 @@ class LinearExplainer:
         return self.bias + contributions.sum(axis=1), contributions
 
 
-def _linear_origins(prepare) -> np.ndarray:
+def _transformed_mean(prepare, X: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+    """Column means of the transformed matrix, in chunks: its dense form can exceed the whole budget."""
+    total = sum(
+        np.asarray(prepare.transform(X[start : start + chunk]).sum(axis=0)).ravel()
+        for start in range(0, len(X), chunk)
+    )
+    return total / len(X)
+
+
+def linear_origins(prepare) -> np.ndarray:
     """Which encoder column each transformed column came from (scaled+indicators, one-hot levels)."""
     width = max(span.stop for span in prepare.output_indices_.values())
     origins = np.full(width, -1)
@@ -98,7 +106,7 @@ class TreeExplainer:
         parent[left[internal]] = internal
         parent[right[internal]] = internal
         to_original = _boosting_feature_map(model)
-        rows, columns, values = [], [], []
+        rows, columns, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
         leaves = np.flatnonzero(leaf)
         current = leaves.copy()
         while True:
@@ -111,10 +119,8 @@ class TreeExplainer:
             columns.append(to_original[nodes["feature_idx"][up]])
             values.append(expected[current] - expected[up])
             current = up
-        empty = [np.array([], dtype=np.int64)]
         self._leaf_table = sparse.csr_matrix(
-            (np.concatenate(values or [np.array([])]),
-             (np.concatenate(rows or empty), np.concatenate(columns or empty))),
+            (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
             shape=(len(nodes), n_features),
         )
         self._leaf_value = nodes["value"].astype("float64")
@@ -134,9 +140,7 @@ class TreeExplainer:
             for tree, offset in zip(trees, self._offsets):
                 nodes = tree.nodes.copy()
                 nodes["value"] = np.arange(len(nodes)) + offset
-                locators.append(
-                    TreePredictor(nodes, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets)
-                )
+                locators.append(TreePredictor(nodes, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets))
             self._locators = locators
         return self._locators
 

@@ -189,8 +189,9 @@ def _customer_context(customers: pd.DataFrame, ids: pd.Index, left: pd.DataFrame
             out[found] = values[take[found]]
         return out
 
-    since = pick(_ns(customers["customer_since"]).astype("float64"), np.nan)
-    since[since == float(np.iinfo(np.int64).min)] = np.nan
+    known_since = customers["customer_since"].notna().to_numpy()
+    since = pick(np.where(known_since, _ns(customers["customer_since"]), 0).astype("float64"), np.nan)
+    since[~pick(known_since, False)] = np.nan
     attributes = _attributes(customers["attributes"], "customer_attr_")
     return {
         "columns": {
@@ -213,9 +214,7 @@ def _limit_in_force(limits: pd.DataFrame, ids: pd.Index, left: pd.DataFrame) -> 
         {
             "cust": ids.get_indexer(limits["customer_id"]),
             "start": _ns(limits["valid_from"]),
-            "end": np.where(
-                limits["valid_until"].isna(), NO_END, _ns(limits["valid_until"]) + DAY_NS
-            ),
+            "end": np.where(limits["valid_until"].isna(), NO_END, _ns(limits["valid_until"]) + DAY_NS),
             "limit": limits["limit"].to_numpy(dtype="float64"),
         }
     )

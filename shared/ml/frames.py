@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-FrameLike = Union[pd.DataFrame, Sequence[Mapping[str, Any]], None]
+FrameLike = pd.DataFrame | Sequence[Mapping[str, Any]] | None
 
 TIMESTAMP = "datetime64[ns, UTC]"
 

@@ -30,7 +30,7 @@ def compute_metrics(labels: np.ndarray, probability: np.ndarray, threshold: floa
         "f1": float(skm.f1_score(y, decision, zero_division=0)),
         "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
         "threshold": float(threshold),
-        "n": int(len(y)),
+        "n": len(y),
     }
 
 

@@ -27,7 +27,7 @@ class Predictions:
                 "order_id": order_id,
                 "invoice": bool(invoice),
                 "probability": float(probability),
-                "score": int(round(1000 * float(probability))),
+                "score": round(1000 * float(probability)),
                 "reasons": reasons,
             }
             for order_id, invoice, probability, reasons in zip(

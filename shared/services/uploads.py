@@ -74,7 +74,7 @@ def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID
     _reject_duplicate_keys(dataset, rows)
     digest = hashlib.sha256(json.dumps(envelope.items, sort_keys=True, default=str).encode()).hexdigest()
 
-    def write() -> BatchResult:
+    def write() -> tuple[BatchResult, bool]:
         with transaction() as session:
             upload = _upload(session, principal, upload_id, lock="share")
             previous = session.scalars(
@@ -85,7 +85,7 @@ def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID
             if previous is not None:
                 if previous.digest != digest:
                     raise Conflict(f"Batch {envelope.batch} of {dataset} was already received with other items.")
-                return _batch_result(previous, upload)
+                return _batch_result(previous, upload), False
             if upload.status != "open":
                 raise Conflict("The upload is committed; open a new upload to send more data.")
             expected = (upload.expected_batches or {}).get(dataset)
@@ -103,10 +103,10 @@ def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID
             )
             session.add(batch)
             session.flush()
-            return _batch_result(batch, upload)
+            return _batch_result(batch, upload), upload.expected_batches is not None
 
-    result = retry_on_conflict(write)
-    if result.upload_status == "open" and _all_expected_batches_received(principal, upload_id):
+    result, declared = retry_on_conflict(write)
+    if declared and result.upload_status == "open" and _all_expected_batches_received(principal, upload_id):
         committed = commit_upload(settings, principal, upload_id, train=True)
         result = result.model_copy(update={"upload_status": "committed", "training_job_id": committed.training_job_id})
     return result
