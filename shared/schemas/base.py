@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -13,9 +15,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _printable(value: str) -> str:
     # NUL and other control characters break databases (PostgreSQL refuses NUL) and logs.
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+    if _CONTROL.search(value):
         raise ValueError("control characters are not allowed")
     return value
 
