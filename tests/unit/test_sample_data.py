@@ -13,37 +13,13 @@ import pytest
 
 from shared.documents import is_valid_document, normalize_document
 from shared.sample_data import DATASETS, SampleTenant, generate, rule_probability
+from shared.schemas.datasets import ITEM_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 UFS = set("AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split())
 ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
-FIELDS = {
-    "customers": {"customer_id", "document", "name", "segment", "state", "customer_since", "attributes"},
-    "credit_limits": {"customer_id", "limit", "valid_from", "valid_until"},
-    "serasa_queries": {
-        "customer_id",
-        "queried_at",
-        "score",
-        "negative_records",
-        "negative_amount",
-        "protests",
-        "protests_amount",
-        "bounced_checks",
-        "lawsuits",
-        "bankruptcy_filings",
-        "attributes",
-    },
-    "orders": {
-        "order_id",
-        "customer_id",
-        "ordered_at",
-        "amount",
-        "payment_term_days",
-        "channel",
-        "attributes",
-        "invoiced",
-    },
-}
+# The API's own item schemas say which fields an item may carry.
+FIELDS = {dataset: set(item.model_fields) for dataset, item in ITEM_TYPES.items()}
 ORDERS = 3000
 UNLABELED = 0.1
 
