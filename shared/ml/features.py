@@ -4,7 +4,7 @@ Everything is computed with sorts, per-customer cumulative sums and `merge_asof`
 nanosecond keys, so a million orders cost a handful of vectorised passes, never a Python loop
 per order. Counts that can be known to be zero are zero; context that does not exist (no limit
 in force, no Serasa query, no labeled earlier order, no customer_since) stays NaN and the models
-handle it. Every feature depends only on the order's own customer, so a history restricted to
+handle it; ratios to a zero limit are NaN too, `credit_limit` = 0 carries that case. Every feature depends only on the order's own customer, so a history restricted to
 the customers being scored gives the same values as the full one.
 """
 
