@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     document_hash_key: SecretStr | None = _secret("DOCUMENT_HASH_KEY")
 
     training_lease_seconds: int = Field(default=900, ge=30, validation_alias="TRAINING_LEASE_SECONDS")
+    training_threads: int | None = Field(default=None, ge=1, validation_alias="TRAINING_THREADS")
     training_maintenance_schedule: str = Field(
         default="*/30 * * * * *", validation_alias="TRAINING_MAINTENANCE_SCHEDULE"
     )

@@ -157,7 +157,7 @@ def _train_and_register(settings: Settings, job_id: uuid.UUID, attempt: int) -> 
     history = load_history(tenant_id)
     stages["load"] = time.perf_counter() - started
 
-    result = train_model(history, seed=SEED)
+    result = train_model(history, seed=SEED, threads=settings.training_threads)
     stages.update(result.stage_seconds)
 
     started = time.perf_counter()
