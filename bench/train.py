@@ -36,8 +36,8 @@ from shared.sample_data import generate  # noqa: E402
 from shared.security import Principal  # noqa: E402
 from shared.services import uploads  # noqa: E402
 
-JOB = "import sys, uuid; from shared.config import get_settings; from shared.services import training; " \
-      "training.run_job(get_settings(), uuid.UUID(sys.argv[1]))"
+JOB = "import logging, sys, uuid; from shared.config import get_settings; from shared.services import training; " \
+      "logging.basicConfig(level=logging.INFO); training.run_job(get_settings(), uuid.UUID(sys.argv[1]))"
 
 
 def load(sample) -> uuid.UUID:
