@@ -6,6 +6,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 7071
+# Idle OpenMP threads sleep instead of spinning: model fitting shares the cores with the HTTP
+# host (and, in tests, with other processes), where spinning threads slow everything many times over.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test migrate demo bench clean
 
