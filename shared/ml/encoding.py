@@ -43,21 +43,36 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         out = np.full((len(X), len(self.columns_)), np.nan)
+        numeric = []
         for position, name in enumerate(self.columns_):
             if name not in X.columns:
                 continue
-            values = X[name]
             if name in self.categories_:
-                out[:, position] = self._codes(values, self.categories_[name])
+                out[:, position] = self._codes(X[name], self._lookup(name))
             else:
-                out[:, position] = _numbers(values)
+                numeric.append(position)
+        if numeric:  # one conversion for all numeric columns
+            out[:, numeric] = _numbers(X[[self.columns_[position] for position in numeric]])
         return out
 
+    def _lookup(self, name: str) -> pd.Index:
+        """The column's vocabulary as a str Index, kept after first use: matching against a new
+        Index (hashing it, casting between object and str) cost most of a small transform."""
+        lookups = self.__dict__.setdefault("_lookups", {})
+        if name not in lookups:
+            lookups[name] = pd.Index(self.categories_[name], dtype=str)
+        return lookups[name]
+
+    def __getstate__(self) -> dict:
+        # Lookups are derived data: rebuilt on first use instead of pickled into the artifact.
+        return {name: value for name, value in super().__getstate__().items() if name != "_lookups"}
+
     @staticmethod
-    def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
-        present = values.notna().to_numpy()
-        codes = np.full(len(values), np.nan)
-        known = pd.Index(vocabulary, dtype=object).get_indexer(values[present].astype(str))
+    def _codes(values: pd.Series, vocabulary: pd.Index) -> np.ndarray:
+        raw = values.to_numpy(dtype=object)
+        present = pd.notna(raw)
+        codes = np.full(len(raw), np.nan)
+        known = vocabulary.get_indexer(pd.array(raw[present], dtype=str))  # str() of each, as in fit
         codes[present] = np.where(known >= 0, known, len(vocabulary))
         return codes
 
@@ -70,9 +85,10 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         return [{"name": name, "kind": kind} for name, kind in zip(self.columns_, self.kinds_)]
 
 
-def _numbers(values: pd.Series) -> np.ndarray:
+def _numbers(values: pd.DataFrame) -> np.ndarray:
     """Floats from float, int, boolean or object columns; a stray string becomes missing."""
     try:
         return values.to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError):
-        return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        coerced = values.apply(pd.to_numeric, errors="coerce")
+        return coerced.to_numpy(dtype="float64", na_value=np.nan)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-FrameLike = pd.DataFrame | Sequence[Mapping[str, Any]] | None
+# A DataFrame, a mapping of column name to values, a list of row dicts, or None (empty).
+FrameLike = pd.DataFrame | Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]] | None
 
 TIMESTAMP = "datetime64[ns, UTC]"
 
@@ -55,50 +56,89 @@ _DATES = ("customer_since", "valid_from", "valid_until")
 _FLOATS = ("limit", "amount", "score", *SERASA_COUNT_COLUMNS, *SERASA_AMOUNT_COLUMNS)
 
 
-def _as_frame(data: FrameLike, columns: tuple[str, ...]) -> pd.DataFrame:
+Column = np.ndarray | pd.api.extensions.ExtensionArray
+
+
+def _columns(data: FrameLike, names: tuple[str, ...]) -> tuple[int, dict[str, Column]]:
+    """The number of rows and the named columns of whatever the caller has, as arrays (absent
+    columns left out): converting arrays, not Series, spares pandas' fixed cost per call."""
     if data is None:
-        frame = pd.DataFrame(columns=list(columns))
-    elif isinstance(data, pd.DataFrame):
-        frame = data.reset_index(drop=True)
-    else:
-        frame = pd.DataFrame.from_records(list(data))
-    for column in columns:
-        if column not in frame.columns:
-            frame[column] = None
-    return frame.loc[:, list(columns)]
+        return 0, {}
+    if isinstance(data, pd.DataFrame):
+        return len(data), {name: _array(data[name]) for name in names if name in data.columns}
+    if isinstance(data, Mapping):
+        columns = {name: _array(data[name]) for name in names if name in data}
+        return len(next(iter(data.values()), ())), columns
+    rows = list(data)
+    return len(rows), {name: _array([row.get(name) for row in rows]) for name in names}
 
 
-def _timestamps(values: pd.Series) -> pd.Series:
-    """Naive values mean UTC (DESIGN §3); strings, datetimes and dates all land on ns precision."""
-    return pd.to_datetime(values, utc=True, format="ISO8601").astype(TIMESTAMP)
+def _array(values: Any) -> Column:
+    if isinstance(values, pd.Series):
+        return values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) else values.to_numpy()
+    if isinstance(values, np.ndarray | pd.api.extensions.ExtensionArray):
+        return values
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for column in frame.columns:
-        values = frame[column]
-        if column in _ID:
-            out[column] = values.astype(str)
-        elif column in _TEXT:
-            out[column] = values.astype(object).where(values.notna(), None)
-        elif column in _TIMESTAMPS:
-            out[column] = _timestamps(values)
-        elif column in _DATES:
-            out[column] = _timestamps(values).dt.floor("D")
-        elif column in _FLOATS:
-            out[column] = pd.to_numeric(values).astype("float64")
-        elif column == "payment_term_days":
-            out[column] = pd.to_numeric(values).fillna(0).astype("int64")
-        elif column == "invoiced":
-            out[column] = values.astype("boolean")
-        elif column == "attributes":
-            out[column] = values.map(lambda v: v if isinstance(v, dict) and v else None).astype(object)
-    return pd.DataFrame(out, index=frame.index)
+def _timestamps(values: Column, *, day: bool = False) -> pd.api.extensions.ExtensionArray:
+    """Naive values mean UTC (DESIGN §3); strings, datetimes and dates all land on ns precision.
+
+    `day` floors them to the UTC midnight. Naive datetime64 input (what the database gives) is
+    floored and converted by numpy: per column, pandas' general parser cost more than the rows.
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        naive = values.astype("datetime64[D]" if day else "datetime64[ns]").astype("datetime64[ns]")
+        return pd.DatetimeIndex(naive).tz_localize("UTC").array
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = pd.to_datetime(np.asarray(values, dtype=object), utc=True, format="ISO8601").array
+    stamps = values.astype(TIMESTAMP)
+    return stamps.floor("D") if day else stamps
+
+
+def _numbers(values: Column) -> np.ndarray:
+    """Numeric arrays as they are (missing values NaN); anything else parsed by `pd.to_numeric`."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values
+    if values.dtype.kind in "fiub":  # nullable (masked) numbers
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(np.asarray(values, dtype=object))
+
+
+def _convert(column: str, values: Column) -> Column | pd.Series:
+    """One column in its fixed dtype."""
+    if column in _ID:
+        return pd.array(values, dtype=str)
+    if column in _TEXT:
+        text = np.array(values, dtype=object)
+        text[pd.isna(text)] = None
+        return pd.Series(text, dtype=object, copy=False)  # a bare object array would be inferred as str
+    if column in _TIMESTAMPS or column in _DATES:
+        return _timestamps(values, day=column in _DATES)
+    if column in _FLOATS:
+        return _numbers(values).astype("float64")
+    if column == "payment_term_days":
+        numbers = _numbers(values)
+        return (np.where(np.isnan(numbers), 0, numbers) if numbers.dtype.kind == "f" else numbers).astype("int64")
+    if column == "invoiced":
+        return values if isinstance(values.dtype, pd.BooleanDtype) else pd.array(values, dtype="boolean")
+    if column == "attributes":
+        return pd.Series([v if isinstance(v, dict) and v else None for v in values], dtype=object)
+    raise KeyError(column)
+
+
+def _normalise(data: FrameLike, names: tuple[str, ...]) -> pd.DataFrame:
+    """The named columns (absent ones empty) in their dtypes, as one frame built from arrays."""
+    length, columns = _columns(data, names)
+    empty = np.full(length, None, dtype=object)
+    return pd.DataFrame({name: _convert(name, columns.get(name, empty)) for name in names})
 
 
 def normalise_orders(orders: FrameLike) -> pd.DataFrame:
     """Orders (stored or from a prediction request) in the dtypes `build_features` relies on."""
-    return _normalise(_as_frame(orders, ORDER_COLUMNS))
+    return _normalise(orders, ORDER_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -118,11 +158,11 @@ class TenantHistory:
         serasa_queries: FrameLike = None,
         orders: FrameLike = None,
     ) -> TenantHistory:
-        """Accepts DataFrames, lists of dicts or None (empty); extra columns are dropped."""
+        """Accepts any `FrameLike` per dataset; extra columns are dropped."""
         return cls(
-            customers=_normalise(_as_frame(customers, CUSTOMER_COLUMNS)),
-            credit_limits=_normalise(_as_frame(credit_limits, CREDIT_LIMIT_COLUMNS)),
-            serasa_queries=_normalise(_as_frame(serasa_queries, SERASA_COLUMNS)),
+            customers=_normalise(customers, CUSTOMER_COLUMNS),
+            credit_limits=_normalise(credit_limits, CREDIT_LIMIT_COLUMNS),
+            serasa_queries=_normalise(serasa_queries, SERASA_COLUMNS),
             orders=normalise_orders(orders),
         )
 

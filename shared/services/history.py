@@ -1,12 +1,19 @@
-"""A tenant's stored data as the DataFrames the ML code works on (pandas is imported only here)."""
+"""A tenant's stored data as the DataFrames the ML code works on (numpy and pandas load lazily).
+
+Rows are fetched with SQLAlchemy Core and handed over column by column: `pd.read_sql` and
+`DataFrame.from_records` walk SQLAlchemy `Row` objects one by one, and built DataFrames that
+`TenantHistory.from_frames` only took apart again, together several times the query itself.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Float, Select, cast, select
+from sqlalchemy import Float, Result, Select, bindparam, cast, select, type_coerce
+from sqlalchemy.types import NullType
 
 from shared.db import get_engine
 from shared.db.models import CreditLimit, Customer, Order, SerasaQuery
@@ -14,19 +21,31 @@ from shared.db.models import CreditLimit, Customer, Order, SerasaQuery
 if TYPE_CHECKING:
     from shared.ml.frames import TenantHistory
 
-_MONEY = (CreditLimit.limit, SerasaQuery.negative_amount, SerasaQuery.protests_amount, Order.amount)
+# By column name (comparing SQLAlchemy columns with `in` builds SQL expressions, slowly).
+_MONEY = {"limit", "negative_amount", "protests_amount", "amount"}
+# Fetched as the driver returns them (ISO text on SQLite, naive datetimes elsewhere; UTC as stored)
+# and parsed by numpy a column at a time: SQLAlchemy's per-row conversion cost more than the query.
+_TIMESTAMPS = {"customer_since", "valid_from", "valid_until", "queried_at", "ordered_at"}
 
 
 def _columns(model, names: tuple[str, ...]) -> list:
     columns = []
     for name in names:
         column = getattr(model, name)
-        # Floats for the models: Decimal objects per row would be slow and useless to scikit-learn.
-        columns.append(cast(column, Float).label(name) if column in _MONEY else column)
+        if name in _MONEY:
+            # Floats for the models: Decimal objects per row would be slow and useless to scikit-learn.
+            column = cast(column, Float).label(name)
+        elif name in _TIMESTAMPS:
+            column = type_coerce(column, NullType()).label(name)
+        columns.append(column)
     return columns
 
 
-def _queries(tenant_id: uuid.UUID, customer_ids: Collection[str] | None) -> dict[str, Select]:
+@cache
+def _queries(context: bool) -> dict[str, Select]:
+    """Built once per process, tenant and customers bound at execution: building these selects
+    (and their cache keys) anew took longer than running them."""
+    from shared.ml.features import CONTEXT_ORDER_COLUMNS
     from shared.ml.frames import CREDIT_LIMIT_COLUMNS, CUSTOMER_COLUMNS, ORDER_COLUMNS, SERASA_COLUMNS
 
     queries = {}
@@ -34,21 +53,36 @@ def _queries(tenant_id: uuid.UUID, customer_ids: Collection[str] | None) -> dict
         ("customers", Customer, CUSTOMER_COLUMNS),
         ("credit_limits", CreditLimit, CREDIT_LIMIT_COLUMNS),
         ("serasa_queries", SerasaQuery, SERASA_COLUMNS),
-        ("orders", Order, ORDER_COLUMNS),
+        ("orders", Order, CONTEXT_ORDER_COLUMNS if context else ORDER_COLUMNS),
     ):
-        query = select(*_columns(model, columns)).where(model.tenant_id == tenant_id)
-        if customer_ids is not None:
-            query = query.where(model.customer_id.in_(sorted(customer_ids)))
+        query = select(*_columns(model, columns)).where(model.tenant_id == bindparam("tenant_id"))
+        if context:
+            query = query.where(model.customer_id.in_(bindparam("customer_ids", expanding=True)))
         queries[name] = query
     return queries
 
 
-def load_history(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = None) -> TenantHistory:
-    """All of the tenant's data, or only the context of `customer_ids` (features are per customer)."""
-    import pandas as pd
+def _fetch(result: Result) -> dict[str, Sequence]:
+    """The result's columns, by name (`from_frames` takes them without a DataFrame in between)."""
+    import numpy as np
 
+    names = list(result.keys())
+    columns = dict(zip(names, zip(*result.all()))) or dict.fromkeys(names, ())
+    for name in _TIMESTAMPS.intersection(columns):
+        columns[name] = np.array(columns[name], dtype="datetime64[ns]")
+    return columns
+
+
+def load_history(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = None) -> TenantHistory:
+    """All of the tenant's data, or the context that scoring orders of `customer_ids` reads.
+
+    Features are per customer, and a stored order enters another order's features only through
+    `CONTEXT_ORDER_COLUMNS`, so the context leaves out the stored orders' channel and attributes.
+    """
     from shared.ml.frames import TenantHistory
 
+    context = customer_ids is not None
+    parameters = {"tenant_id": tenant_id} | ({"customer_ids": sorted(customer_ids)} if context else {})
     with get_engine().connect() as connection:
-        frames = {name: pd.read_sql(query, connection) for name, query in _queries(tenant_id, customer_ids).items()}
+        frames = {name: _fetch(connection.execute(query, parameters)) for name, query in _queries(context).items()}
     return TenantHistory.from_frames(**frames)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from shared.config import Settings
-from shared.db import transaction
+from shared.db import get_engine, transaction
 from shared.db.models import PredictionLog
 from shared.db.types import utcnow
 from shared.schemas.models import (
@@ -33,8 +33,8 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
         for order, record in zip(request.orders, scored, strict=True)
     ]
     now = utcnow()
-    with transaction() as session:
-        session.execute(
+    with get_engine().begin() as connection:  # Core: the ORM's bulk-insert bookkeeping is not needed here
+        connection.execute(
             insert(PredictionLog),
             [
                 {"tenant_id": principal.tenant_id, "order_id": p["order_id"], "model_version": version.version,

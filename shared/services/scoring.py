@@ -25,8 +25,6 @@ def context_for(principal: Principal, orders: Sequence[OrderFields]) -> TenantHi
 
 def features_for(principal: Principal, orders: Sequence[OrderFields], history: TenantHistory | None = None) -> pd.DataFrame:
     from shared.ml.features import build_features
-    from shared.ml.frames import normalise_orders
 
     history = history if history is not None else context_for(principal, orders)
-    frame = normalise_orders([order.model_dump(exclude={"invoiced"}) for order in orders])
-    return build_features(history, frame)
+    return build_features(history, [order.model_dump(exclude={"invoiced"}) for order in orders])

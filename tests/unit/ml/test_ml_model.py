@@ -17,21 +17,9 @@ from shared.ml.artifact import dump_model, load_model
 from shared.ml.candidates import BOOSTING, LOGISTIC, default_candidates
 from shared.ml.explain import LinearExplainer, explainer_for, linear_origins
 from shared.ml.features import build_features
-from shared.ml.frames import TenantHistory
 from shared.ml.training import train_model
-from shared.sample_data import generate
 
 FAMILIES = (LOGISTIC, BOOSTING)
-
-
-@pytest.fixture(scope="module")
-def tenant():
-    return generate(orders=6000, seed=21, unlabeled_fraction=0.1)
-
-
-@pytest.fixture(scope="module")
-def history(tenant):
-    return TenantHistory.from_tenant(tenant)
 
 
 @pytest.fixture(scope="module")
