@@ -13,6 +13,8 @@ customers being scored gives the same values as the full one.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -27,6 +29,7 @@ from shared.ml.frames import (
 DAY_NS = 86_400 * 10**9
 SERASA_WINDOW_NS = 90 * DAY_NS
 NO_END = np.iinfo(np.int64).max
+ATTRIBUTE_CHUNK = 100_000
 
 CATEGORICAL = "categorical"
 NUMERIC = "numeric"
@@ -337,20 +340,25 @@ def _serasa_context(
 
 
 def _attributes(values: np.ndarray, prefix: str, rows: np.ndarray | None = None) -> pd.DataFrame:
-    """`attributes` dicts as prefixed columns (sorted by name), one row per value or per `rows` entry.
+    """`attributes` JSON objects as prefixed columns (sorted by name), one row per value or per `rows` entry.
 
     Columns and dtypes come from flattening all of `values`; `rows` then picks rows of it (-1:
-    none, a missing row), so which rows are picked never changes the columns.
+    none, a missing row), so which rows are picked never changes the columns. The text is parsed
+    a chunk at a time: a dict for each of a million orders at once would be the job's memory peak.
     """
-    present = pd.notna(values)
-    if not present.any():
+    present = np.flatnonzero(pd.notna(values))
+    texts = values[present]
+    parts = [
+        pd.DataFrame.from_records([json.loads(text) or {} for text in texts[start : start + ATTRIBUTE_CHUNK]])
+        for start in range(0, len(texts), ATTRIBUTE_CHUNK)
+    ]
+    flat = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else pd.DataFrame()
+    if not flat.shape[1]:
         return pd.DataFrame()
-    records = values[present].tolist()
-    names = sorted(set().union(*records))
-    if present.all():
-        flat = pd.DataFrame.from_records(records, columns=names)
-    else:
-        flat = pd.DataFrame.from_records(records, columns=names, index=np.flatnonzero(present))
+    names = sorted(flat.columns)
+    flat = flat[names]
+    if len(present) < len(values):
+        flat.index = present
         flat = flat.reindex(np.arange(len(values)))
     if rows is not None:
         # take keeps the dtypes, as reindex does when it has no missing row to add

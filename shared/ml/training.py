@@ -2,10 +2,11 @@
 
 Labeled orders are sorted by time (order_id breaks ties, for determinism). The most recent 20%
 are the holdout; of the rest, the most recent 20% are the validation slice and the older part
-trains the candidates. The candidate with the best validation ROC AUC wins, its decision
-threshold is chosen on the validation predictions (Youden's J, see `metrics.youden_threshold`),
-it is scored once on the holdout, and finally refitted on every labeled order (encoder included)
-so the stored model has seen the most recent behaviour.
+trains the candidates. The candidate with the best validation ROC AUC wins and its decision
+threshold is chosen on its validation predictions (Youden's J, see `metrics.youden_threshold`).
+Its settings are then refitted on training + validation and scored once on the holdout, and
+finally refitted on every labeled order (encoder included) so the stored model has seen the most
+recent behaviour.
 """
 
 from __future__ import annotations
@@ -62,8 +63,35 @@ class TrainingResult:
         }
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """The labeled orders in time order (order_id breaks ties) with their features: all that
+    training keeps of a history, which the caller can release before the fits, the job's peak."""
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    unlabeled: int
+    data_range: dict[str, str]
+
+    @classmethod
+    def from_history(cls, history: TenantHistory) -> TrainingData:
+        orders = history.orders
+        labeled = orders.loc[orders["invoiced"].notna(), ["order_id", "ordered_at", "invoiced"]]
+        labeled = labeled.sort_values(["ordered_at", "order_id"], kind="stable")
+        labels = labeled["invoiced"].to_numpy(dtype=bool)
+        _check_enough(labels)
+        features = build_features(history).iloc[orders.index.get_indexer(labeled.index)]
+        times = labeled["ordered_at"]
+        return cls(
+            features,
+            labels,
+            unlabeled=len(orders) - len(labels),
+            data_range={"first_ordered_at": times.iloc[0].isoformat(), "last_ordered_at": times.iloc[-1].isoformat()},
+        )
+
+
 def train_model(
-    history: TenantHistory,
+    data: TrainingData,
     seed: int = 0,
     candidates: Sequence[Candidate] | None = None,
     threads: int | None = None,
@@ -75,17 +103,12 @@ def train_model(
     spin-wait for each other and a 2-thread gradient boosting ran 3-6x slower than 1 thread here.
     """
     with threadpool_limits(threads):
-        return _train(history, seed, candidates or default_candidates())
+        return _train(data, seed, candidates or default_candidates())
 
 
-def _train(history: TenantHistory, seed: int, candidates: Sequence[Candidate]) -> TrainingResult:
+def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> TrainingResult:
     clock = _Stopwatch()
-    orders = history.orders
-    labeled = orders.loc[orders["invoiced"].notna(), ["order_id", "ordered_at", "invoiced"]]
-    labeled = labeled.sort_values(["ordered_at", "order_id"], kind="stable")
-    y = labeled["invoiced"].to_numpy(dtype=bool)
-    _check_enough(y)
-    features = build_features(history).iloc[orders.index.get_indexer(labeled.index)]
+    features, y = data.features, data.labels
     n = len(y)
     n_holdout = math.ceil(n * HOLDOUT_FRACTION)
     n_validation = math.ceil((n - n_holdout) * VALIDATION_FRACTION)
@@ -93,7 +116,7 @@ def _train(history: TenantHistory, seed: int, candidates: Sequence[Candidate]) -
     train, validation, holdout = slice(0, n_train), slice(n_train, n - n_holdout), slice(n - n_holdout, n)
     for name, part in (("training", train), ("validation", validation), ("holdout", holdout)):
         _check_both_classes(y[part], name)
-    stage_seconds = {"features": clock.lap()}
+    stage_seconds: dict[str, float] = {}
 
     encoder = FeatureEncoder().fit(features.iloc[train])
     X_train = encoder.transform(features.iloc[train])
@@ -119,18 +142,23 @@ def _train(history: TenantHistory, seed: int, candidates: Sequence[Candidate]) -
         entry["winner"] = entry is best
     winner, winner_model = fitted[best["name"]]
     threshold = youden_threshold(y[validation], winner_model.predict_proba(X_validation)[:, 1])
-    del fitted, X_train, X_validation
+    final = winner.settled(winner_model)
+    del fitted, winner_model, X_train, X_validation
     stage_seconds["selection"] = clock.lap()
 
+    # The winner's settings refitted on every order before the holdout: the holdout then tests
+    # the model the final refit makes, less only the holdout's own orders.
+    before = slice(0, holdout.start)
+    encoder, X = _encoded(features.iloc[before])
+    tested = final.fit(X, y[before], encoder.categorical_mask_, seed)
+    del X
     holdout_features = features.iloc[holdout].copy()
-    holdout_probability = winner_model.predict_proba(encoder.transform(holdout_features))[:, 1]
+    holdout_probability = tested.predict_proba(encoder.transform(holdout_features))[:, 1]
     holdout_metrics = compute_metrics(y[holdout], holdout_probability, threshold)
+    del tested
     stage_seconds["holdout"] = clock.lap()
 
-    final = winner.settled(winner_model)
-    encoder = FeatureEncoder().fit(features)
-    X = encoder.transform(features)
-    del features, winner_model  # the refit is the memory peak of the job
+    encoder, X = _encoded(features)
     model = CreditModel.fit_explained(
         encoder,
         final.fit(X, y, encoder.categorical_mask_, seed),
@@ -152,16 +180,18 @@ def _train(history: TenantHistory, seed: int, candidates: Sequence[Candidate]) -
             "train": n_train,
             "validation": n_validation,
             "holdout": n_holdout,
-            "unlabeled": len(orders) - n,
+            "unlabeled": data.unlabeled,
         },
-        data_range={
-            "first_ordered_at": labeled["ordered_at"].iloc[0].isoformat(),
-            "last_ordered_at": labeled["ordered_at"].iloc[-1].isoformat(),
-        },
+        data_range=data.data_range,
         stage_seconds={name: round(seconds, 3) for name, seconds in stage_seconds.items()},
         holdout_features=holdout_features,
         holdout_labels=y[holdout],
     )
+
+
+def _encoded(features: pd.DataFrame) -> tuple[FeatureEncoder, np.ndarray]:
+    encoder = FeatureEncoder().fit(features)
+    return encoder, encoder.transform(features)
 
 
 def _check_enough(y: np.ndarray) -> None:

@@ -12,13 +12,15 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Float, Result, Select, bindparam, cast, select, type_coerce
+from sqlalchemy import Float, Result, Select, UnicodeText, bindparam, cast, select, type_coerce
 from sqlalchemy.types import NullType
 
 from shared.db import get_engine
 from shared.db.models import CreditLimit, Customer, Order, SerasaQuery
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from shared.ml.frames import TenantHistory
 
 # By column name (comparing SQLAlchemy columns with `in` builds SQL expressions, slowly).
@@ -26,6 +28,8 @@ _MONEY = {"limit", "negative_amount", "protests_amount", "amount"}
 # Fetched as the driver returns them (ISO text on SQLite, naive datetimes elsewhere; UTC as stored)
 # and parsed by numpy a column at a time: SQLAlchemy's per-row conversion cost more than the query.
 _TIMESTAMPS = {"customer_since", "valid_from", "valid_until", "queried_at", "ordered_at"}
+CHUNK_ROWS = 50_000
+_REPEATED_TEXT = {"customer_id", "channel", "segment", "state"}
 
 
 def _columns(model, names: tuple[str, ...]) -> list:
@@ -37,6 +41,8 @@ def _columns(model, names: tuple[str, ...]) -> list:
             column = cast(column, Float).label(name)
         elif name in _TIMESTAMPS:
             column = type_coerce(column, NullType()).label(name)
+        elif name == "attributes":
+            column = cast(column, UnicodeText).label(name)  # JSON text: drivers would build a dict per row
         columns.append(column)
     return columns
 
@@ -62,15 +68,35 @@ def _queries(context: bool) -> dict[str, Select]:
     return queries
 
 
-def _fetch(result: Result) -> dict[str, Sequence]:
-    """The result's columns, by name (`from_frames` takes them without a DataFrame in between)."""
+def _fetch(result: Result) -> dict[str, np.ndarray]:
+    """The result's columns as arrays, by name, built a chunk of rows at a time: a million orders
+    as Row objects all at once cost a gigabyte that the process did not give back afterwards."""
     import numpy as np
 
     names = list(result.keys())
-    columns = dict(zip(names, zip(*result.all()))) or dict.fromkeys(names, ())
-    for name in _TIMESTAMPS.intersection(columns):
-        columns[name] = np.array(columns[name], dtype="datetime64[ns]")
-    return columns
+    chunks: list[list[np.ndarray]] = [[] for _ in names]
+    for rows in result.partitions():
+        for parts, name, values in zip(chunks, names, zip(*rows)):
+            parts.append(_array(name, values))
+    return {name: np.concatenate(parts) if parts else _array(name, ()) for name, parts in zip(names, chunks)}
+
+
+def _array(name: str, values: Sequence) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
+    if name in _TIMESTAMPS:
+        return np.array(values, dtype="datetime64[ns]")
+    if name in _MONEY:
+        return np.array(values, dtype="float64")  # None -> NaN
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    if name in _REPEATED_TEXT:
+        # One str per distinct value, not per row: the rows' own copies are freed with the chunk,
+        # where a million of them kept alive would pin most of the loaded rows' memory.
+        codes, uniques = pd.factorize(array, use_na_sentinel=False)
+        array = np.asarray(uniques, dtype=object)[codes]
+    return array
 
 
 def load_history(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = None) -> TenantHistory:
@@ -84,5 +110,8 @@ def load_history(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = No
     context = customer_ids is not None
     parameters = {"tenant_id": tenant_id} | ({"customer_ids": sorted(customer_ids)} if context else {})
     with get_engine().connect() as connection:
-        frames = {name: _fetch(connection.execute(query, parameters)) for name, query in _queries(context).items()}
+        frames = {
+            name: _fetch(connection.execute(query, parameters, execution_options={"yield_per": CHUNK_ROWS}))
+            for name, query in _queries(context).items()
+        }
     return TenantHistory.from_frames(**frames)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from shared.schemas.datasets import OrderFields
 from shared.security import Principal
-from shared.services.history import load_history
+from shared.services import context_cache
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def context_for(principal: Principal, orders: Sequence[OrderFields]) -> TenantHistory:
-    return load_history(principal.tenant_id, {order.customer_id for order in orders})
+    return context_cache.context_for(principal.tenant_id, {order.customer_id for order in orders})
 
 
 def features_for(principal: Principal, orders: Sequence[OrderFields], history: TenantHistory | None = None) -> pd.DataFrame:

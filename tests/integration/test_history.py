@@ -8,6 +8,7 @@ import pandas as pd
 from shared.ml.features import CONTEXT_ORDER_COLUMNS, build_features
 from shared.ml.frames import TenantHistory
 from shared.sample_data import generate
+from shared.services import history
 from shared.services.history import load_history
 from tests.integration.conftest import upload_sample
 
@@ -23,7 +24,8 @@ def by_key(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return frame.sort_values(KEYS[dataset]).reset_index(drop=True)
 
 
-def test_the_history_comes_back_as_uploaded_and_a_context_is_its_customers_rows(tenant):
+def test_the_history_comes_back_as_uploaded_and_a_context_is_its_customers_rows(tenant, monkeypatch):
+    monkeypatch.setattr(history, "CHUNK_ROWS", 64)  # rows arrive in many chunks, as a big tenant's do
     upload_sample(tenant, orders=400, seed=8)
     uploaded = TenantHistory.from_tenant(generate(orders=400, seed=8))
     full = load_history(tenant.tenant_id)

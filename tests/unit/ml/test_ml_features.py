@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from shared.ml import features
 from shared.ml.features import FEATURE_LABELS, build_features
 from shared.ml.frames import TenantHistory
 from shared.sample_data import generate
@@ -169,6 +170,15 @@ def test_history_restricted_to_the_scored_customers_gives_the_same_features():
     restricted = build_features(history.for_customers(requests["customer_id"]), requests)
     pd.testing.assert_frame_equal(restricted, full[restricted.columns])
     assert full["prior_orders"].gt(0).mean() > 0.9, "the requests do have context to lose"
+
+
+def test_attributes_parsed_in_chunks_flatten_as_in_one_go(monkeypatch):
+    tenant = generate(orders=600, seed=12)
+    history = TenantHistory.from_tenant(tenant)
+    whole = build_features(history)
+    assert {"order_attr_rush", "customer_attr_sector", "serasa_attr_inquiries_90d"} <= set(whole.columns)
+    monkeypatch.setattr(features, "ATTRIBUTE_CHUNK", 7)
+    pd.testing.assert_frame_equal(build_features(history), whole)
 
 
 # --- property: data dated after an order never changes its features ----------------------------

@@ -17,7 +17,7 @@ from shared.ml.artifact import dump_model, load_model
 from shared.ml.candidates import BOOSTING, LOGISTIC, default_candidates
 from shared.ml.explain import LinearExplainer, explainer_for, linear_origins
 from shared.ml.features import build_features
-from shared.ml.training import train_model
+from shared.ml.training import TrainingData, train_model
 
 FAMILIES = (LOGISTIC, BOOSTING)
 
@@ -32,7 +32,7 @@ def requests(tenant, history):
 @pytest.fixture(scope="module", params=FAMILIES)
 def trained(request, history):
     only = [candidate for candidate in default_candidates() if candidate.family == request.param]
-    return train_model(history, seed=0, candidates=only[:1])
+    return train_model(TrainingData.from_history(history), seed=0, candidates=only[:1])
 
 
 def test_predictions_carry_three_signed_reasons_in_plain_words(trained, requests):
@@ -76,7 +76,7 @@ def test_contributions_reproduce_the_models_score(trained, requests):
 
 def test_linear_contributions_follow_the_coefficient_direction(history, requests):
     linear = [candidate for candidate in default_candidates() if candidate.family == LOGISTIC][:1]
-    model = train_model(history, seed=0, candidates=linear).model
+    model = train_model(TrainingData.from_history(history), seed=0, candidates=linear).model
     assert isinstance(model.explainer, LinearExplainer)
     prepare = model.estimator.named_steps["prepare"]
     coefficients = model.estimator.named_steps["model"].coef_.ravel()

@@ -13,7 +13,7 @@ from shared.ml.candidates import LOGISTIC, default_candidates
 from shared.ml.explain import LinearExplainer, _dense
 from shared.ml.features import CONTEXT_ORDER_COLUMNS, build_features
 from shared.ml.frames import ORDER_COLUMNS, TenantHistory
-from shared.ml.training import train_model
+from shared.ml.training import TrainingData, train_model
 
 
 def test_stored_orders_scored_as_requests_get_their_training_features(tenant, history):
@@ -68,7 +68,7 @@ def test_columns_as_the_database_hands_them_over_normalise_like_rows(tenant):
 @pytest.fixture(scope="module")
 def linear(history):
     candidates = [candidate for candidate in default_candidates() if candidate.family == LOGISTIC][:1]
-    return train_model(history, seed=0, candidates=candidates).model
+    return train_model(TrainingData.from_history(history), seed=0, candidates=candidates).model
 
 
 def test_linear_contributions_equal_the_pipelines_for_known_unknown_and_missing_categories(tenant, history, linear):

@@ -15,7 +15,7 @@ from shared.ml import TrainingError
 from shared.ml.candidates import BOOSTING, LOGISTIC, default_candidates
 from shared.ml.frames import TenantHistory
 from shared.ml.metrics import compute_metrics, youden_threshold
-from shared.ml.training import train_model
+from shared.ml.training import TrainingData, train_model
 from shared.sample_data import generate
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -41,7 +41,7 @@ def tenant():
 
 @pytest.fixture(scope="module")
 def trained(tenant):
-    return train_model(TenantHistory.from_tenant(tenant), seed=0)
+    return train_model(TrainingData.from_history(TenantHistory.from_tenant(tenant)), seed=0)
 
 
 def test_the_winner_comes_close_to_the_bayes_auc_on_the_holdout(tenant, trained):
@@ -65,7 +65,7 @@ def test_the_report_lists_every_candidate_of_both_families_and_the_split(trained
     assert counts["holdout"] == 3800 and counts["validation"] == 3040
     assert len(trained.holdout_features) == len(trained.holdout_labels) == counts["holdout"]
     assert trained.data_range["first_ordered_at"] < trained.data_range["last_ordered_at"]
-    assert set(trained.stage_seconds) == {"features", "selection", "holdout", "refit"}
+    assert set(trained.stage_seconds) == {"selection", "holdout", "refit"}
 
     assert METRIC_NAMES <= set(trained.holdout_metrics)
     assert trained.holdout_metrics["threshold"] == trained.threshold == trained.model.threshold
@@ -87,8 +87,8 @@ def test_the_holdout_is_the_most_recent_fifth_and_lets_a_champion_be_compared(te
 
 
 def test_training_is_deterministic_for_a_seed():
-    history = TenantHistory.from_tenant(generate(orders=3000, seed=3))
-    first, second = train_model(history, seed=5), train_model(history, seed=5)
+    data = TrainingData.from_history(TenantHistory.from_tenant(generate(orders=3000, seed=3)))
+    first, second = train_model(data, seed=5), train_model(data, seed=5)
     strip = lambda board: [{k: v for k, v in e.items() if k != "fit_seconds"} for e in board]
     assert strip(first.leaderboard) == strip(second.leaderboard)
     assert first.holdout_metrics == second.holdout_metrics
@@ -124,7 +124,7 @@ def _history(labels: list[bool]) -> TenantHistory:
 )
 def test_too_little_data_fails_with_a_readable_reason(n, invoiced, message):
     with pytest.raises(TrainingError) as caught:
-        train_model(_history([i < invoiced for i in range(n)]))
+        TrainingData.from_history(_history([i < invoiced for i in range(n)]))
     assert message in caught.value.reason
 
 
@@ -132,7 +132,7 @@ def test_a_time_slice_with_one_class_is_refused_by_name():
     # refusals only among the older 300 orders: the holdout (the latest 80) is all invoiced
     history = _history([not (i < 300 and i % 5 == 0) for i in range(400)])
     with pytest.raises(TrainingError, match="the holdout slice .* holds only invoiced orders"):
-        train_model(history)
+        train_model(TrainingData.from_history(history))
 
 
 def test_metrics_match_hand_computed_values():
