@@ -29,7 +29,6 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
-from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
 from shared.ml.features import feature_label
 
@@ -213,15 +212,34 @@ class TreeExplainer:
             self._locators = locators
         return self._locators
 
+    def prepared(self, X: np.ndarray) -> np.ndarray:
+        """What the model's own preprocessing makes of X, done directly: categories become the
+        codes its OrdinalEncoder learned (unknown or missing: NaN), categorical columns first.
+        Through its ColumnTransformer, input checks cost ~2 ms a call, more than one order's trees.
+        """
+        model = self._model
+        if model._preprocessor is None:
+            return np.asarray(X, dtype=np.float64)
+        categorical = model.is_categorical_
+        out = np.empty(X.shape, dtype=np.float64)
+        levels_of = model._preprocessor.named_transformers_["encoder"].categories_
+        for position, (column, levels) in enumerate(zip(np.flatnonzero(categorical), levels_of)):
+            values = X[:, column]
+            code = np.minimum(np.searchsorted(levels, values), len(levels) - 1)
+            out[:, position] = np.where(levels[code] == values, code, np.nan)
+        out[:, len(levels_of) :] = X[:, ~categorical]
+        return out
+
     def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         model = self._model
-        prepared = model._preprocess_X(X, reset=False)
+        prepared = self.prepared(X)
         known_categories, category_map = model._bin_mapper.make_known_categories_bitsets()
-        threads = _openmp_effective_n_threads()
         n = prepared.shape[0]
         leaves = np.empty((n, self._n_trees), dtype=np.int64)
+        # One thread: explained inputs are small (a request, a fit-check sample), and waking an
+        # OpenMP team for every tree cost more than the trees (10 ms against 2 ms for one order).
         for k, locator in enumerate(self._leaf_locators()):
-            leaves[:, k] = locator.predict(prepared, known_categories, category_map, threads)
+            leaves[:, k] = locator.predict(prepared, known_categories, category_map, 1)
         raw = model._baseline_prediction.ravel()[0] + self._leaf_value[leaves].sum(axis=1)
         membership = sparse.csr_matrix(
             (np.ones(leaves.size), leaves.ravel(), np.arange(0, leaves.size + 1, self._n_trees)),

@@ -13,6 +13,7 @@ customers being scored gives the same values as the full one.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -339,18 +340,25 @@ def _serasa_context(
     return columns, _attributes(queries["attributes"].to_numpy(dtype=object), "serasa_attr_", latest)
 
 
+# Attribute texts repeat (a handful of sectors, flags and small counts), so most parses are
+# lookups. The dicts are shared: they are only read.
+_parsed = functools.lru_cache(maxsize=65_536)(json.loads)
+
+
 def _attributes(values: np.ndarray, prefix: str, rows: np.ndarray | None = None) -> pd.DataFrame:
-    """`attributes` JSON objects as prefixed columns (sorted by name), one row per value or per `rows` entry.
+    """`attributes` (dicts or JSON text) as prefixed columns (sorted by name), one row per value or per `rows` entry.
 
     Columns and dtypes come from flattening all of `values`; `rows` then picks rows of it (-1:
     none, a missing row), so which rows are picked never changes the columns. The text is parsed
     a chunk at a time: a dict for each of a million orders at once would be the job's memory peak.
     """
     present = np.flatnonzero(pd.notna(values))
-    texts = values[present]
+    given = values[present]
     parts = [
-        pd.DataFrame.from_records([json.loads(text) or {} for text in texts[start : start + ATTRIBUTE_CHUNK]])
-        for start in range(0, len(texts), ATTRIBUTE_CHUNK)
+        pd.DataFrame.from_records(
+            [(_parsed(value) or {}) if isinstance(value, str) else value for value in given[start : start + ATTRIBUTE_CHUNK]]
+        )
+        for start in range(0, len(given), ATTRIBUTE_CHUNK)
     ]
     flat = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else pd.DataFrame()
     if not flat.shape[1]:

@@ -3,13 +3,13 @@
 Callers (the service layer reading SQL rows, the sample generator, tests writing dicts by hand)
 hand over whatever they have; `TenantHistory.from_frames` is the one place that turns it into
 tz-aware UTC timestamps, midnight-UTC dates, float money, nullable-boolean labels and
-attributes as JSON text (or None), so feature code never has to guess. JSON text is what the
-database keeps, and a dict per row would have been half the memory of a million loaded orders.
+attributes as a dict or the JSON text the database keeps (None when absent), so feature code never
+has to guess. Stored attributes stay text until features are built: a dict for each of a million
+loaded orders would have been half of the memory they take.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -127,15 +127,13 @@ def _convert(column: str, values: Column) -> Column | pd.Series:
     if column == "invoiced":
         return values if isinstance(values.dtype, pd.BooleanDtype) else pd.array(values, dtype="boolean")
     if column == "attributes":
-        return pd.Series([_json_text(value) for value in values], dtype=object)
+        return pd.Series([_attribute_value(value) for value in values], dtype=object)
     raise KeyError(column)
 
 
-def _json_text(value: Any) -> str | None:
-    """Text passes as it is (the database's); a non-empty dict is encoded; anything else is absent."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value) if isinstance(value, dict) and value else None
+def _attribute_value(value: Any) -> str | dict | None:
+    """Text passes as it is (the database's JSON), as does a non-empty dict; anything else is absent."""
+    return value if isinstance(value, str) or (isinstance(value, dict) and value) else None
 
 
 def _normalise(data: FrameLike, names: tuple[str, ...]) -> pd.DataFrame:

@@ -3,6 +3,8 @@ and a scoring context is exactly the full history's rows of the customers scored
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from shared.ml.features import CONTEXT_ORDER_COLUMNS, build_features
@@ -21,6 +23,9 @@ KEYS = {
 
 
 def by_key(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Sorted by the dataset's key, attributes as dicts (the database hands over their JSON text)."""
+    if "attributes" in frame:
+        frame = frame.assign(attributes=[json.loads(v) if isinstance(v, str) else v for v in frame["attributes"]])
     return frame.sort_values(KEYS[dataset]).reset_index(drop=True)
 
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import pickle
-import time
 
 import numpy as np
 import pytest
@@ -96,19 +95,15 @@ def test_linear_contributions_follow_the_coefficient_direction(history, requests
     assert signs["serasa_score"] > 0 and signs["utilisation_after_order"] < 0
 
 
-def test_reasons_are_cheap_next_to_a_bare_prediction(trained, requests):
-    """Target: predict + reasons <= 3x predict_proba for 500 orders. Runs are interleaved and the
-    best of each kept, so a burst of load from other processes hits both sides alike."""
-    model = trained.model
-    calls = {"bare": lambda: model.predict_proba(requests), "explained": lambda: model.predict(requests)}
-    best = dict.fromkeys(calls, float("inf"))
-    for _ in range(25):
-        for name, call in calls.items():
-            started = time.perf_counter()
-            call()
-            best[name] = min(best[name], time.perf_counter() - started)
-    ratio = best["explained"] / best["bare"]
-    assert ratio <= 3, f"predict+reasons {best['explained'] * 1e3:.1f} ms vs bare {best['bare'] * 1e3:.1f} ms"
+def test_tree_inputs_prepared_directly_equal_the_models_own_preprocessing(history, requests):
+    boosting = [candidate for candidate in default_candidates() if candidate.family == BOOSTING][:1]
+    model = train_model(TrainingData.from_history(history), seed=0, candidates=boosting).model
+    features = requests.copy()
+    features.loc[features.index[:3], "channel"] = "never-seen"
+    features.loc[features.index[3:6], ["customer_segment", "customer_state"]] = None
+    X = model.encoder.transform(features)
+    assert model.estimator._preprocessor is not None and np.isnan(X).any()
+    np.testing.assert_array_equal(model.explainer.prepared(X), model.estimator._preprocess_X(X, reset=False))
 
 
 def test_artifact_round_trip_keeps_predictions_and_describes_itself(trained, requests):
