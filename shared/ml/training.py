@@ -5,8 +5,8 @@ are the holdout; of the rest, the most recent 20% are the validation slice and t
 trains the candidates. The candidate with the best validation ROC AUC wins and its decision
 threshold is chosen on its validation predictions (Youden's J, see `metrics.youden_threshold`).
 Its settings are then refitted on training + validation and scored once on the holdout, and
-finally refitted on every labeled order (encoder included) so the stored model has seen the most
-recent behaviour.
+finally refitted on every labeled order so the stored model has seen the most recent behaviour.
+Features are encoded once, for all of these fits (`TrainingData`).
 """
 
 from __future__ import annotations
@@ -65,11 +65,19 @@ class TrainingResult:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The labeled orders in time order (order_id breaks ties) with their features: all that
-    training keeps of a history, which the caller can release before the fits, the job's peak."""
+    """The labeled orders in time order (order_id breaks ties), encoded once into one matrix.
 
-    features: pd.DataFrame
+    Every fit takes a slice (a view) of `X`, and the features frame is dropped once encoded: the
+    frame, and a copy of it per stage, were most of a million-order job's memory. The encoder is
+    fitted on every labeled order, as the stored model's must be. It learns no labels; a category
+    that only later orders have reaches a model fitted on earlier ones as a value it never saw
+    (missing for the gradient boosting, no one-hot column for the linear model).
+    """
+
+    encoder: FeatureEncoder
+    X: np.ndarray
     labels: np.ndarray
+    holdout_features: pd.DataFrame  # the most recent labeled orders, for models with their own encoder
     unlabeled: int
     data_range: dict[str, str]
 
@@ -81,10 +89,13 @@ class TrainingData:
         labels = labeled["invoiced"].to_numpy(dtype=bool)
         _check_enough(labels)
         features = build_features(history).iloc[orders.index.get_indexer(labeled.index)]
+        encoder = FeatureEncoder().fit(features)
         times = labeled["ordered_at"]
         return cls(
-            features,
+            encoder,
+            encoder.transform(features),
             labels,
+            holdout_features=features.iloc[len(labels) - math.ceil(len(labels) * HOLDOUT_FRACTION) :].copy(),
             unlabeled=len(orders) - len(labels),
             data_range={"first_ordered_at": times.iloc[0].isoformat(), "last_ordered_at": times.iloc[-1].isoformat()},
         )
@@ -108,9 +119,8 @@ def train_model(
 
 def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> TrainingResult:
     clock = _Stopwatch()
-    features, y = data.features, data.labels
-    n = len(y)
-    n_holdout = math.ceil(n * HOLDOUT_FRACTION)
+    X, y, categorical = data.X, data.labels, data.encoder.categorical_mask_
+    n, n_holdout = len(y), len(data.holdout_features)
     n_validation = math.ceil((n - n_holdout) * VALIDATION_FRACTION)
     n_train = n - n_holdout - n_validation
     train, validation, holdout = slice(0, n_train), slice(n_train, n - n_holdout), slice(n - n_holdout, n)
@@ -118,15 +128,11 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         _check_both_classes(y[part], name)
     stage_seconds: dict[str, float] = {}
 
-    encoder = FeatureEncoder().fit(features.iloc[train])
-    X_train = encoder.transform(features.iloc[train])
-    X_validation = encoder.transform(features.iloc[validation])
-    categorical = encoder.categorical_mask_
     leaderboard, fitted = [], {}
     for candidate in candidates:
         started = time.perf_counter()
-        model = candidate.fit(X_train, y[train], categorical, seed, (X_validation, y[validation]))
-        score = float(roc_auc_score(y[validation], model.predict_proba(X_validation)[:, 1]))
+        model = candidate.fit(X[train], y[train], categorical, seed, (X[validation], y[validation]))
+        score = float(roc_auc_score(y[validation], model.predict_proba(X[validation])[:, 1]))
         fitted[candidate.name] = (candidate, model)
         leaderboard.append(
             {
@@ -141,27 +147,22 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
     for entry in leaderboard:
         entry["winner"] = entry is best
     winner, winner_model = fitted[best["name"]]
-    threshold = youden_threshold(y[validation], winner_model.predict_proba(X_validation)[:, 1])
+    threshold = youden_threshold(y[validation], winner_model.predict_proba(X[validation])[:, 1])
     final = winner.settled(winner_model)
-    del fitted, winner_model, X_train, X_validation
+    del fitted, winner_model
     stage_seconds["selection"] = clock.lap()
 
     # The winner's settings refitted on every order before the holdout: the holdout then tests
     # the model the final refit makes, less only the holdout's own orders.
     before = slice(0, holdout.start)
-    encoder, X = _encoded(features.iloc[before])
-    tested = final.fit(X, y[before], encoder.categorical_mask_, seed)
-    del X
-    holdout_features = features.iloc[holdout].copy()
-    holdout_probability = tested.predict_proba(encoder.transform(holdout_features))[:, 1]
-    holdout_metrics = compute_metrics(y[holdout], holdout_probability, threshold)
+    tested = final.fit(X[before], y[before], categorical, seed)
+    holdout_metrics = compute_metrics(y[holdout], tested.predict_proba(X[holdout])[:, 1], threshold)
     del tested
     stage_seconds["holdout"] = clock.lap()
 
-    encoder, X = _encoded(features)
     model = CreditModel.fit_explained(
-        encoder,
-        final.fit(X, y, encoder.categorical_mask_, seed),
+        data.encoder,
+        final.fit(X, y, categorical, seed),
         X,
         threshold=threshold,
         family=final.family,
@@ -184,14 +185,9 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         },
         data_range=data.data_range,
         stage_seconds={name: round(seconds, 3) for name, seconds in stage_seconds.items()},
-        holdout_features=holdout_features,
+        holdout_features=data.holdout_features,
         holdout_labels=y[holdout],
     )
-
-
-def _encoded(features: pd.DataFrame) -> tuple[FeatureEncoder, np.ndarray]:
-    encoder = FeatureEncoder().fit(features)
-    return encoder, encoder.transform(features)
 
 
 def _check_enough(y: np.ndarray) -> None:

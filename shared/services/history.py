@@ -48,7 +48,7 @@ def _columns(model, names: tuple[str, ...]) -> list:
 
 
 @cache
-def _queries(context: bool) -> dict[str, Select]:
+def _queries(context: bool, customers: bool) -> dict[str, Select]:
     """Built once per process, tenant and customers bound at execution: building these selects
     (and their cache keys) anew took longer than running them."""
     from shared.ml.features import CONTEXT_ORDER_COLUMNS
@@ -62,7 +62,7 @@ def _queries(context: bool) -> dict[str, Select]:
         ("orders", Order, CONTEXT_ORDER_COLUMNS if context else ORDER_COLUMNS),
     ):
         query = select(*_columns(model, columns)).where(model.tenant_id == bindparam("tenant_id"))
-        if context:
+        if customers:
             query = query.where(model.customer_id.in_(bindparam("customer_ids", expanding=True)))
         queries[name] = query
     return queries
@@ -99,19 +99,29 @@ def _array(name: str, values: Sequence) -> np.ndarray:
     return array
 
 
-def load_history(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = None) -> TenantHistory:
-    """All of the tenant's data, or the context that scoring orders of `customer_ids` reads.
+def load_history(tenant_id: uuid.UUID) -> TenantHistory:
+    """All of the tenant's data (what training reads)."""
+    return _load(tenant_id, context=False)
+
+
+def load_context(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = None) -> TenantHistory:
+    """What scoring orders reads: the context of `customer_ids`, or of every customer.
 
     Features are per customer, and a stored order enters another order's features only through
     `CONTEXT_ORDER_COLUMNS`, so the context leaves out the stored orders' channel and attributes.
     """
+    return _load(tenant_id, context=True, customer_ids=customer_ids)
+
+
+def _load(tenant_id: uuid.UUID, *, context: bool, customer_ids: Collection[str] | None = None) -> TenantHistory:
     from shared.ml.frames import TenantHistory
 
-    context = customer_ids is not None
-    parameters = {"tenant_id": tenant_id} | ({"customer_ids": sorted(customer_ids)} if context else {})
+    parameters = {"tenant_id": tenant_id}
+    if customer_ids is not None:
+        parameters["customer_ids"] = sorted(customer_ids)
     with get_engine().connect() as connection:
         frames = {
             name: _fetch(connection.execute(query, parameters, execution_options={"yield_per": CHUNK_ROWS}))
-            for name, query in _queries(context).items()
+            for name, query in _queries(context, customer_ids is not None).items()
         }
     return TenantHistory.from_frames(**frames)

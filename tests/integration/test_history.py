@@ -11,7 +11,7 @@ from shared.ml.features import CONTEXT_ORDER_COLUMNS, build_features
 from shared.ml.frames import TenantHistory
 from shared.sample_data import generate
 from shared.services import history
-from shared.services.history import load_history
+from shared.services.history import load_context, load_history
 from tests.integration.conftest import upload_sample
 
 KEYS = {
@@ -39,7 +39,7 @@ def test_the_history_comes_back_as_uploaded_and_a_context_is_its_customers_rows(
 
     requests = uploaded.orders.iloc[-12:].drop(columns="invoiced")
     customers = set(requests["customer_id"]) | {"not-a-customer"}
-    context = load_history(tenant.tenant_id, customers)
+    context = load_context(tenant.tenant_id, customers)
     expected = full.for_customers(customers)
     for dataset in ("customers", "credit_limits", "serasa_queries"):
         pd.testing.assert_frame_equal(by_key(getattr(context, dataset), dataset), by_key(getattr(expected, dataset), dataset))
