@@ -1,7 +1,8 @@
 """Features for orders sent in a request, with the tenant's stored data as their context.
 
-The same `build_features` as training: only the context of the request's customers is loaded,
-which is exact because every feature is computed per customer.
+The same `build_features` as training, over the context of the request's customers only (exact,
+because every feature is computed per customer), which the worker's `context_cache` keeps while
+the tenant's data is unchanged.
 """
 
 from __future__ import annotations
