@@ -116,9 +116,16 @@ class _OneHotPart:
 
     def add_to(self, contributions: np.ndarray, X: np.ndarray) -> None:
         values = X[:, self.column]
-        level = np.minimum(np.searchsorted(self.levels, values), len(self.levels) - 1)
-        matched = (self.levels[level] == values) | (np.isnan(self.levels[level]) & np.isnan(values))
+        level, equal = _level_positions(self.levels, values)
+        matched = equal | (np.isnan(self.levels[level]) & np.isnan(values))  # NaN is a level here
         contributions[:, self.column] += np.where(matched, self.weights[level], 0.0)
+
+
+def _level_positions(levels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each value falls among a fitted encoder's sorted levels (NaN last), and whether the
+    level there equals it (never, for NaN)."""
+    position = np.minimum(np.searchsorted(levels, values), len(levels) - 1)
+    return position, levels[position] == values
 
 
 def _transformed_mean(prepare, X: np.ndarray, chunk: int = 65_536) -> np.ndarray:
@@ -224,9 +231,8 @@ class TreeExplainer:
         out = np.empty(X.shape, dtype=np.float64)
         levels_of = model._preprocessor.named_transformers_["encoder"].categories_
         for position, (column, levels) in enumerate(zip(np.flatnonzero(categorical), levels_of)):
-            values = X[:, column]
-            code = np.minimum(np.searchsorted(levels, values), len(levels) - 1)
-            out[:, position] = np.where(levels[code] == values, code, np.nan)
+            code, known = _level_positions(levels, X[:, column])
+            out[:, position] = np.where(known, code, np.nan)
         out[:, len(levels_of) :] = X[:, ~categorical]
         return out
 
