@@ -28,9 +28,8 @@ from shared.errors import (
     MalformedRequest,
     NotFound,
     TooLarge,
-    field_errors,
 )
-from shared.schemas.base import reject_oversized
+from shared.schemas.base import field_errors, reject_oversized
 from shared.schemas.datasets import MAX_BATCH_ITEMS
 from shared.security import Principal
 from shared.services import accounts

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 
 @dataclass(frozen=True)
 class FieldError:
@@ -16,11 +14,6 @@ class FieldError:
 
     def as_dict(self) -> dict[str, Any]:
         return {"loc": list(self.loc), "msg": self.msg}
-
-
-def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
-    """Pydantic's errors as field locations and messages (never the offending input: it may be secret)."""
-    return [FieldError(prefix + tuple(error["loc"]), error["msg"]) for error in exc.errors()]
 
 
 @dataclass

@@ -70,12 +70,11 @@ class CreditModel:
     def predict(self, features: pd.DataFrame) -> Predictions:
         raw, contributions = self.explainer.explain(self.encoder.transform(features))
         probability = expit(raw)
-        values = features.reindex(columns=self.encoder.columns_)
         return Predictions(
             order_ids=[str(order_id) for order_id in features.index],
             probability=probability,
             invoice=probability >= self.threshold,
-            reasons=top_reasons(values, raw, contributions),
+            reasons=top_reasons(features, self.encoder.columns_, raw, contributions),
         )
 
     def evaluate(self, features: pd.DataFrame, labels: pd.Series | np.ndarray) -> dict:

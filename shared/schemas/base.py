@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import re
-
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from shared.errors import TooLarge
+from shared.errors import FieldError, TooLarge
 
 
 class Strict(BaseModel):
@@ -15,17 +13,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _printable(value: str) -> str:
-    # NUL and other control characters break databases (PostgreSQL refuses NUL) and logs.
-    if _CONTROL.search(value):
-        raise ValueError("control characters are not allowed")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_printable)]
+# NUL and other control characters break databases (PostgreSQL refuses NUL) and logs. A pattern,
+# unlike a Python validator, is checked inside pydantic-core with the length limits.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Text = Annotated[str, StringConstraints(pattern=PRINTABLE)]
 
 
 def reject_oversized(payload: Any, field: str, limit: int) -> None:
@@ -33,3 +24,14 @@ def reject_oversized(payload: Any, field: str, limit: int) -> None:
     items = payload.get(field) if isinstance(payload, dict) else None
     if isinstance(items, list) and len(items) > limit:
         raise TooLarge(f"At most {limit} {field} per request; this one has {len(items)}.")
+
+
+def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
+    """Pydantic's errors as field locations and messages (never the offending input: it may be secret)."""
+    return [FieldError(prefix + tuple(error["loc"]), _message(error)) for error in exc.errors()]
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "string_pattern_mismatch" and error["ctx"]["pattern"] == PRINTABLE:
+        return "control characters are not allowed"
+    return error["msg"]

@@ -1,14 +1,15 @@
-"""The stored context of the customers a worker scores, kept while the tenant's data is unchanged.
+"""The scoring context of a worker's tenants, prepared once and kept while their data is unchanged.
 
-Reading a request's context was most of a prediction's time, and the same customers are scored
-again and again between uploads. Batches are the only writes to a tenant's data, and each one
-adds its `upload_batches` row in the same transaction, so the number of those rows is the
-tenant's data version. It is read before the data, so what is cached is never older than the
-version it is filed under: a change always misses the cache (at worst, one reload too many).
+Reading and preparing a request's context was most of a prediction's time, and the same
+customers are scored again and again between uploads. Batches are the only writes to a tenant's
+data, and each one adds its `upload_batches` row in the same transaction, so the number of those
+rows is the tenant's data version. It is read before the data, so what is cached is never older
+than the version it is filed under: a change always misses the cache (at worst, one reload too
+many).
 
-A tenant whose batches brought at most `WHOLE_TENANT_ROWS` items is loaded whole by the first
-prediction after a change, so every customer scored next is a hit; a larger one is loaded
-customer by customer, as they are scored.
+A tenant whose batches brought at most `WHOLE_TENANT_ROWS` items is loaded and indexed whole by
+the first prediction after a change, so a request is lookups only. A larger one is loaded
+customer by customer, as they are scored, and indexed per request over its customers' rows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from shared.db.models import Upload, UploadBatch
 from shared.services.history import load_context
 
 if TYPE_CHECKING:
+    from shared.ml.features import HistoryIndex
     from shared.ml.frames import TenantHistory
 
 MAX_CACHED_ROWS = 1_000_000  # all tenants of a worker together; ~100 bytes a row
@@ -41,50 +43,65 @@ _STATE = (
 
 
 @dataclass(frozen=True)
-class _Entry:
+class _WholeTenant:
+    version: int
+    index: HistoryIndex
+
+    @property
+    def rows(self) -> int:
+        return self.index.rows + 1
+
+    def context(self, tenant_id: uuid.UUID, wanted: frozenset[str]) -> tuple[HistoryIndex, _WholeTenant]:
+        return self.index, self
+
+
+@dataclass(frozen=True)
+class _ByCustomer:
     version: int
     history: TenantHistory
-    customers: frozenset[str] | None  # the ones asked for, with rows or not; None: every customer
+    customers: frozenset[str]  # the ones asked for, with rows or not
 
     @property
     def rows(self) -> int:
         return sum(len(frame) for frame in self.history.frames) + 1
 
-    def missing(self, wanted: frozenset[str]) -> frozenset[str]:
-        return frozenset() if self.customers is None else wanted - self.customers
+    def context(self, tenant_id: uuid.UUID, wanted: frozenset[str]) -> tuple[HistoryIndex, _ByCustomer]:
+        from shared.ml.features import HistoryIndex
 
-    def with_customers(self, customers: frozenset[str], loaded: TenantHistory) -> _Entry:
-        return _Entry(self.version, self.history.combined(loaded), (self.customers or frozenset()) | customers)
+        entry = self
+        if missing := wanted - self.customers:
+            loaded = load_context(tenant_id, missing)
+            entry = _ByCustomer(self.version, self.history.combined(loaded), self.customers | missing)
+        return HistoryIndex(entry.history.for_customers(wanted)), entry
 
 
+_Entry = _WholeTenant | _ByCustomer
 _entries: LRUCache[uuid.UUID, _Entry] = LRUCache(maxsize=MAX_CACHED_ROWS, getsizeof=lambda entry: entry.rows)
 _lock = threading.Lock()
 
 
-def context_for(tenant_id: uuid.UUID, customer_ids: Collection[str]) -> TenantHistory:
-    """The stored context of `customer_ids`, as `load_context(tenant_id, customer_ids)` reads it."""
-    wanted = frozenset(customer_ids)
+def context_for(tenant_id: uuid.UUID, customer_ids: Collection[str]) -> HistoryIndex:
+    """An index of the stored context of `customer_ids` (at least), as `load_context` reads it."""
     with get_engine().connect() as connection:
         version, items = connection.execute(_STATE, {"tenant_id": tenant_id}).one()
     with _lock:
-        entry = _entries.get(tenant_id)
-    changed = entry is None or entry.version != version
-    if changed:
-        entry = _fresh(tenant_id, version, whole=items <= WHOLE_TENANT_ROWS)
-    missing = entry.missing(wanted)
-    if missing:
-        entry = entry.with_customers(missing, load_context(tenant_id, missing))
-    if changed or missing:
+        cached = _entries.get(tenant_id)
+    current = cached if cached is not None and cached.version == version else _fresh(
+        tenant_id, version, whole=items <= WHOLE_TENANT_ROWS
+    )
+    index, entry = current.context(tenant_id, frozenset(customer_ids))
+    if entry is not cached:
         _keep(tenant_id, entry)
-    return entry.history.for_customers(wanted)
+    return index
 
 
 def _fresh(tenant_id: uuid.UUID, version: int, *, whole: bool) -> _Entry:
+    from shared.ml.features import HistoryIndex
     from shared.ml.frames import TenantHistory
 
     if whole:
-        return _Entry(version, load_context(tenant_id), customers=None)
-    return _Entry(version, TenantHistory.from_frames(), customers=frozenset())
+        return _WholeTenant(version, HistoryIndex(load_context(tenant_id)))
+    return _ByCustomer(version, TenantHistory.from_frames(), customers=frozenset())
 
 
 def _keep(tenant_id: uuid.UUID, entry: _Entry) -> None:

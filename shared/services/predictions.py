@@ -25,13 +25,10 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
     with transaction() as session:
         version = find_version(session, principal, request.model_version)
     model = model_loader.load_version(settings, version)
-    history = context_for(principal, request.orders)
-    known = set(history.customers["customer_id"])
-    scored = model.predict(features_for(principal, request.orders, history)).records()
-    predictions = [
-        {**record, "unknown_customer": order.customer_id not in known}
-        for order, record in zip(request.orders, scored, strict=True)
-    ]
+    context = context_for(principal, request.orders)
+    known = context.has_customers([order.customer_id for order in request.orders]).tolist()
+    scored = model.predict(features_for(principal, request.orders, context)).records()
+    predictions = [{**record, "unknown_customer": not has} for record, has in zip(scored, known, strict=True)]
     now = utcnow()
     with get_engine().begin() as connection:  # Core: the ORM's bulk-insert bookkeeping is not needed here
         connection.execute(
@@ -42,7 +39,7 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
                 for p in predictions
             ],
         )
-    return PredictionResponse(model_version=version.version, predictions=predictions)
+    return PredictionResponse.model_construct(model_version=version.version, predictions=predictions)
 
 
 def history(principal: Principal, request: PredictionHistoryQuery) -> PredictionHistory:

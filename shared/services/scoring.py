@@ -1,8 +1,8 @@
 """Features for orders sent in a request, with the tenant's stored data as their context.
 
-The same `build_features` as training, over the context of the request's customers only (exact,
-because every feature is computed per customer), which the worker's `context_cache` keeps while
-the tenant's data is unchanged.
+The same feature code as training (`HistoryIndex.features`), over an index of the stored data of
+the request's customers (exact, because every feature is computed per customer), which the
+worker's `context_cache` keeps while the tenant's data is unchanged.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from shared.services import context_cache
 if TYPE_CHECKING:
     import pandas as pd
 
-    from shared.ml.frames import TenantHistory
+    from shared.ml.features import HistoryIndex
 
 
-def context_for(principal: Principal, orders: Sequence[OrderFields]) -> TenantHistory:
+def context_for(principal: Principal, orders: Sequence[OrderFields]) -> HistoryIndex:
     return context_cache.context_for(principal.tenant_id, {order.customer_id for order in orders})
 
 
-def features_for(principal: Principal, orders: Sequence[OrderFields], history: TenantHistory | None = None) -> pd.DataFrame:
-    from shared.ml.features import build_features
+def features_for(principal: Principal, orders: Sequence[OrderFields], context: HistoryIndex | None = None) -> pd.DataFrame:
+    from shared.ml.frames import normalise_orders
 
-    history = history if history is not None else context_for(principal, orders)
-    return build_features(history, [order.model_dump(exclude={"invoiced"}) for order in orders])
+    context = context if context is not None else context_for(principal, orders)
+    columns = {name: [getattr(order, name) for order in orders] for name in OrderFields.model_fields}
+    return context.features(normalise_orders(columns))

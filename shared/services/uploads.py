@@ -20,8 +20,8 @@ from shared.db.locking import LockMode, locked
 from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
 from shared.db.upsert import upsert
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound, field_errors
-from shared.schemas.base import reject_oversized
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.schemas.base import field_errors, reject_oversized
 from shared.schemas.datasets import ITEM_TYPES, MAX_BATCH_ITEMS, BatchEnvelope
 from shared.schemas.uploads import (
     BatchResult,

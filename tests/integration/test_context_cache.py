@@ -1,6 +1,6 @@
-"""The per-worker context cache on each database: a warm context reads no stored rows, is exactly
-what a fresh load reads, and a new batch is seen by the very next request, whether the tenant
-was loaded whole or customer by customer."""
+"""The per-worker context cache on each database: a warm context reads no stored rows, gives
+exactly the features a fresh load gives, and a new batch is seen by the very next request,
+whether the tenant was loaded whole or customer by customer."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from sqlalchemy import event
 
 from shared.config import get_settings
 from shared.db import get_engine
-from shared.ml.frames import TenantHistory
+from shared.ml.features import HistoryIndex, build_features
+from shared.ml.frames import normalise_orders
 from shared.sample_data import generate
 from shared.schemas.uploads import UploadOpen
 from shared.services import context_cache, uploads
@@ -44,71 +45,83 @@ def data_reads(seen: list[str]) -> list[str]:
     return [sql for sql in seen if any(f"FROM {table}" in sql for table in TABLES)]
 
 
-def assert_same_rows(got: TenantHistory, expected: TenantHistory) -> None:
-    for mine, theirs in zip(got.frames, expected.frames):
-        keys = [column for column in ("customer_id", "order_id", "valid_from", "queried_at") if column in mine]
-        pd.testing.assert_frame_equal(
-            mine.sort_values(keys).reset_index(drop=True), theirs.sort_values(keys).reset_index(drop=True)
-        )
-
-
 @pytest.fixture
 def sample(tenant):
     upload_sample(tenant, orders=300, seed=4)
     return generate(orders=300, seed=4)
 
 
+def requests_of(sample, customers: set[str]) -> pd.DataFrame:
+    """Orders of these customers (and of one nobody knows), placed a day after the last stored one."""
+    last = sample.orders["ordered_at"].max()
+    rows = [
+        {"order_id": f"new-{customer}", "customer_id": customer, "ordered_at": last + timedelta(days=1), "amount": 100.0}
+        for customer in sorted(customers | {"nobody"})
+    ]
+    return normalise_orders(rows)
+
+
+def assert_features_of_a_fresh_load(index: HistoryIndex, tenant_id, requests: pd.DataFrame) -> pd.DataFrame:
+    """An index may know more customers (and so attribute columns) than asked for; on the
+    features a fresh load of just the request's customers has, it must agree, and be blank on the rest."""
+    got = index.features(requests)
+    expected = build_features(load_context(tenant_id, set(requests["customer_id"])), requests)
+    pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
+    assert got.drop(columns=expected.columns).isna().all().all()
+    return got
+
+
 def test_a_small_tenant_is_loaded_whole_once_and_every_customer_is_then_a_hit(tenant, sample):
     customers = sorted(set(sample.orders["customer_id"]))
-    first, others = {*customers[:5], "nobody"}, set(customers[5:9])
+    first, others = set(customers[:5]), set(customers[5:9])
 
     with statements() as seen:
-        cold = context_cache.context_for(tenant.tenant_id, first)
+        cold = context_cache.context_for(tenant.tenant_id, first | {"nobody"})
     assert len(data_reads(seen)) == len(TABLES) and not any(" IN (" in sql for sql in data_reads(seen))
-    assert_same_rows(cold, load_context(tenant.tenant_id, first))
+    assert_features_of_a_fresh_load(cold, tenant.tenant_id, requests_of(sample, first))
 
     with statements() as seen:
         warm = context_cache.context_for(tenant.tenant_id, others)
     assert data_reads(seen) == [] and any("FROM upload_batches" in sql for sql in seen)  # the data version only
-    assert_same_rows(warm, load_context(tenant.tenant_id, others))
+    assert warm is cold
+    assert_features_of_a_fresh_load(warm, tenant.tenant_id, requests_of(sample, others))
+    assert warm.has_customers(["nobody", customers[0]]).tolist() == [False, True]
 
 
 def test_a_large_tenant_is_loaded_customer_by_customer(tenant, sample, monkeypatch):
     monkeypatch.setattr(context_cache, "WHOLE_TENANT_ROWS", 100)  # the sample brings ~450 items
     customers = sorted(set(sample.orders["customer_id"]))
-    first, more = {*customers[:5], "nobody"}, set(customers[:8])
+    first, more = set(customers[:5]), set(customers[:8])
 
     with statements() as seen:
-        cold = context_cache.context_for(tenant.tenant_id, first)
+        cold = context_cache.context_for(tenant.tenant_id, first | {"nobody"})
     assert len(data_reads(seen)) == len(TABLES) and all(" IN (" in sql for sql in data_reads(seen))
-    assert_same_rows(cold, load_context(tenant.tenant_id, first))
-    assert set(cold.customers["customer_id"]) == first - {"nobody"}
+    assert_features_of_a_fresh_load(cold, tenant.tenant_id, requests_of(sample, first))
+    assert cold.has_customers(sorted(first)).all() and not cold.has_customers([customers[6]]).any()
 
     with statements() as seen:
         warm = context_cache.context_for(tenant.tenant_id, first)
     assert data_reads(seen) == []
-    assert_same_rows(warm, cold)
+    assert_features_of_a_fresh_load(warm, tenant.tenant_id, requests_of(sample, first))
 
     with statements() as seen:
         wider = context_cache.context_for(tenant.tenant_id, more)
     assert len(data_reads(seen)) == len(TABLES)
-    assert_same_rows(wider, load_context(tenant.tenant_id, more))
-    assert len(wider.orders) > len(cold.orders)
+    assert_features_of_a_fresh_load(wider, tenant.tenant_id, requests_of(sample, more))
+    assert wider.rows > cold.rows
 
 
 @pytest.mark.parametrize("whole_tenant_rows", [context_cache.WHOLE_TENANT_ROWS, 0])
 def test_a_new_batch_is_seen_by_the_next_context(tenant, sample, monkeypatch, whole_tenant_rows):
     monkeypatch.setattr(context_cache, "WHOLE_TENANT_ROWS", whole_tenant_rows)
     customer = sample.orders["customer_id"].iloc[-1]
-    before = context_cache.context_for(tenant.tenant_id, {customer})
-    last = before.orders["ordered_at"].max()
+    requests = requests_of(sample, {customer})
+    before = context_cache.context_for(tenant.tenant_id, {customer}).features(requests)
 
     upload = uploads.open_upload(tenant, UploadOpen()).upload_id
-    order = {"order_id": "late-1", "customer_id": customer, "ordered_at": (last + timedelta(days=1)).isoformat(),
+    order = {"order_id": "late-1", "customer_id": customer, "ordered_at": sample.orders["ordered_at"].max().isoformat(),
              "amount": "1234.50", "invoiced": True}
     uploads.receive_batch(get_settings(), tenant, upload, "orders", {"batch": 1, "items": [order]})
 
-    after = context_cache.context_for(tenant.tenant_id, {customer})
-    assert len(after.orders) == len(before.orders) + 1
-    assert "late-1" in set(after.orders["order_id"])
-    assert_same_rows(after, load_context(tenant.tenant_id, {customer}))
+    after = assert_features_of_a_fresh_load(context_cache.context_for(tenant.tenant_id, {customer}), tenant.tenant_id, requests)
+    assert after.loc[f"new-{customer}", "prior_orders"] == before.loc[f"new-{customer}", "prior_orders"] + 1

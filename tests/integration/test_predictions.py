@@ -32,7 +32,7 @@ ORDERS = [
 def test_activation_decides_which_model_answers(two_models):
     settings = get_settings()
     by_version = {
-        v: [p.probability for p in predictions.predict(settings, two_models, request_for(ORDERS, v)).predictions]
+        v: [p["probability"] for p in predictions.predict(settings, two_models, request_for(ORDERS, v)).predictions]
         for v in (1, 2)
     }
     assert by_version[1] != by_version[2]
@@ -40,7 +40,7 @@ def test_activation_decides_which_model_answers(two_models):
         models.activate(two_models, version)
         answer = predictions.predict(settings, two_models, request_for(ORDERS))
         assert answer.model_version == version
-        assert [p.probability for p in answer.predictions] == pytest.approx(by_version[version])
+        assert [p["probability"] for p in answer.predictions] == pytest.approx(by_version[version])
     assert [v.active for v in versions(two_models)] == [True, False]
 
 
@@ -51,7 +51,7 @@ def test_a_warm_prediction_never_reads_the_artifact_again(tenant):
     artifact = Path(model.artifact_uri.removeprefix("file://"))
     artifact.rename(artifact.with_suffix(".moved"))
     again = predictions.predict(get_settings(), tenant, request_for(ORDERS))
-    assert [p.probability for p in again.predictions] == [p.probability for p in first.predictions]
+    assert [p["probability"] for p in again.predictions] == [p["probability"] for p in first.predictions]
 
     model_loader.forget_tenant(tenant.tenant_id)  # what activation does: the next call loads afresh
     with pytest.raises(Exception, match="not found|No such|missing"):
