@@ -164,17 +164,9 @@ class HistoryIndex:
                 "prior_average_amount": average,
                 "amount_to_prior_average": amount / average,
             }
-        attributes = [
-            customer_attributes,
-            _pick(_flatten(orders["attributes"].to_numpy(dtype=object)), "order_attr_"),
-            serasa_attributes,
-        ]
-        features = pd.concat(
-            [pd.DataFrame({name: columns[name] for name in FEATURE_LABELS}), *(a for a in attributes if a.shape[1])],
-            axis=1,
-        )
-        features.index = pd.Index(orders["order_id"].to_numpy(dtype=object), name="order_id")
-        return features
+        features = {name: columns[name] for name in FEATURE_LABELS} | customer_attributes
+        features |= _pick(_flatten(orders["attributes"].to_numpy(dtype=object)), "order_attr_") | serasa_attributes
+        return pd.DataFrame(features, index=pd.Index(orders["order_id"].to_numpy(dtype=object), name="order_id"))
 
 
 def _ns(values: pd.Series) -> np.ndarray:
@@ -197,7 +189,7 @@ class _Customers:
     def has(self, cust: np.ndarray) -> np.ndarray:
         return self._position[cust] >= 0
 
-    def at(self, cust: np.ndarray, t: np.ndarray) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    def at(self, cust: np.ndarray, t: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         rows = self._position[cust]
         columns = {
             "customer_segment": take(self._segment, rows, None),
@@ -254,10 +246,9 @@ class _SerasaQueries:
         self._values = np.column_stack([queries[name].to_numpy(dtype="float64") for name in self.FIELDS])[order]
         # float arithmetic, as for tenure: the same expression whether or not every order has a query
         self._at = self._timeline.at.astype("float64")
-        flat = _flatten(queries["attributes"].to_numpy(dtype=object))
-        self._attributes = flat.take(order).reset_index(drop=True) if flat.shape[1] else flat
+        self._attributes = _pick(_flatten(queries["attributes"].to_numpy(dtype=object)), "", order)
 
-    def at(self, cust: np.ndarray, t: np.ndarray) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    def at(self, cust: np.ndarray, t: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         begin, end = self._timeline.span(cust, t, strict=True)
         window_start = self._timeline.span(cust, t - SERASA_WINDOW_NS, strict=True)[1]
         latest = last(begin, end)
@@ -336,9 +327,9 @@ class _OrderLedger:
 _parsed = functools.lru_cache(maxsize=65_536)(json.loads)
 
 
-def _flatten(values: np.ndarray) -> pd.DataFrame:
-    """`attributes` (dicts or JSON text) as columns sorted by name, one row per value (all NaN
-    where it has none); no columns when no value has any.
+def _flatten(values: np.ndarray) -> dict[str, np.ndarray]:
+    """`attributes` (dicts or JSON text) as one array per name (sorted), an entry per value
+    (missing where it has none); nothing when no value has any.
 
     The text is parsed a chunk at a time: a dict for each of a million orders at once would be
     the training job's memory peak.
@@ -352,24 +343,28 @@ def _flatten(values: np.ndarray) -> pd.DataFrame:
         for start in range(0, len(given), ATTRIBUTE_CHUNK)
     ]
     flat = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else pd.DataFrame()
-    if not flat.shape[1]:
-        return pd.DataFrame()
-    flat = flat[sorted(flat.columns)]
+    rows = None
     if len(present) < len(values):
-        flat.index = present
-        flat = flat.reindex(np.arange(len(values)))
-    return flat
+        rows = np.full(len(values), -1)
+        rows[present] = np.arange(len(present))
+    return _pick({name: flat[name].to_numpy() for name in sorted(flat.columns)}, "", rows)
 
 
-def _pick(flat: pd.DataFrame, prefix: str, rows: np.ndarray | None = None) -> pd.DataFrame:
-    """Rows of a `_flatten` frame (-1: a missing row; None: all of them), columns prefixed.
+def _pick(flat: dict[str, np.ndarray], prefix: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Entries of `_flatten` arrays (-1: a missing one; None: all), names prefixed.
 
-    Which rows are picked never changes the columns, only, where a row is missing, the dtypes
-    that cannot hold a missing value.
+    Which rows are picked never changes the names, only, where one is missing, the dtype of
+    those that cannot hold a missing value (as pandas' reindex: integers become floats,
+    booleans objects).
     """
-    if not flat.shape[1]:
-        return pd.DataFrame()
-    if rows is not None:
-        # take keeps the dtypes, as reindex does when it has no missing row to add
-        flat = flat.take(rows) if (rows >= 0).all() else flat.reindex(rows)
-    return flat.set_axis([prefix + name for name in flat.columns], axis=1).set_axis(pd.RangeIndex(len(flat)), axis=0)
+    if rows is None:
+        return {prefix + name: values for name, values in flat.items()}
+    found = rows >= 0
+    if found.all():
+        return {prefix + name: values[rows] for name, values in flat.items()}
+    picked = {}
+    for name, values in flat.items():
+        out = np.full(len(rows), np.nan, dtype="float64" if values.dtype.kind in "iuf" else object)
+        out[found] = values[rows[found]]
+        picked[prefix + name] = out
+    return picked

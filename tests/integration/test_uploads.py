@@ -86,6 +86,14 @@ def test_invalid_customer_fields_are_named(tenant, item, field):
     assert raised.value.errors[0].loc[:3] == ("items", 0, field)
 
 
+def test_control_characters_are_refused_in_plain_words(tenant):
+    with pytest.raises(InvalidInput) as raised:
+        send(tenant, new_upload(tenant), "customers", [customer(1, segment="retail\x07")])
+    assert [(error.loc, error.msg) for error in raised.value.errors] == [
+        (("items", 0, "segment"), "control characters are not allowed")
+    ]
+
+
 def test_limit_validity_and_serasa_ranges_are_checked(tenant):
     upload = new_upload(tenant)
     with pytest.raises(InvalidInput) as raised:

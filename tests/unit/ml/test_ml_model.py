@@ -14,7 +14,7 @@ from scipy.special import expit
 from shared.ml import ArtifactIntegrityError
 from shared.ml.artifact import dump_model, load_model
 from shared.ml.candidates import BOOSTING, LOGISTIC, default_candidates
-from shared.ml.explain import LinearExplainer, explainer_for, linear_origins
+from shared.ml.explain import LinearExplainer, _LeafWalk, explainer_for, linear_origins
 from shared.ml.features import build_features
 from shared.ml.training import TrainingData, train_model
 
@@ -95,15 +95,40 @@ def test_linear_contributions_follow_the_coefficient_direction(history, requests
     assert signs["serasa_score"] > 0 and signs["utilisation_after_order"] < 0
 
 
-def test_tree_inputs_prepared_directly_equal_the_models_own_preprocessing(history, requests):
-    boosting = [candidate for candidate in default_candidates() if candidate.family == BOOSTING][:1]
-    model = train_model(TrainingData.from_history(history), seed=0, candidates=boosting).model
+@pytest.fixture(scope="module")
+def boosting(history):
+    candidates = [candidate for candidate in default_candidates() if candidate.family == BOOSTING][:1]
+    return train_model(TrainingData.from_history(history), seed=0, candidates=candidates).model
+
+
+def test_tree_inputs_prepared_directly_equal_the_models_own_preprocessing(boosting, requests):
+    model = boosting
     features = requests.copy()
     features.loc[features.index[:3], "channel"] = "never-seen"
     features.loc[features.index[3:6], ["customer_segment", "customer_state"]] = None
     X = model.encoder.transform(features)
     assert model.estimator._preprocessor is not None and np.isnan(X).any()
     np.testing.assert_array_equal(model.explainer.prepared(X), model.estimator._preprocess_X(X, reset=False))
+
+
+def test_trees_walked_on_two_threads_explain_as_on_one(boosting, requests):
+    X = boosting.encoder.transform(requests)
+    explainer = boosting.explainer
+    assert len(X) >= _LeafWalk.SHARED_FROM_ROWS > 50
+    raw, contributions = explainer.explain(X)  # shared with the helper thread
+    chunks = [explainer.explain(X[start : start + 50]) for start in range(0, len(X), 50)]  # one thread each
+    np.testing.assert_array_equal(raw, np.concatenate([chunk_raw for chunk_raw, _ in chunks]))
+    np.testing.assert_allclose(contributions, np.vstack([part for _, part in chunks]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(raw, boosting.estimator.decision_function(X), atol=1e-9)
+
+
+def test_an_explainer_pickled_before_the_leaf_walk_existed_still_explains(boosting, requests):
+    X = boosting.encoder.transform(requests.iloc[:20])
+    old_state = {key: value for key, value in boosting.explainer.__getstate__().items() if key != "_walk"}
+    restored = pickle.loads(pickle.dumps(boosting.explainer))
+    restored.__setstate__(old_state | {"_locators": None})
+    assert "_locators" not in restored.__dict__
+    np.testing.assert_array_equal(restored.explain(X)[0], boosting.explainer.explain(X)[0])
 
 
 def test_artifact_round_trip_keeps_predictions_and_describes_itself(trained, requests):

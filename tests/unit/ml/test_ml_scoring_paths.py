@@ -11,8 +11,8 @@ import pytest
 
 from shared.ml.candidates import LOGISTIC, default_candidates
 from shared.ml.explain import LinearExplainer, _dense
-from shared.ml.features import CONTEXT_ORDER_COLUMNS, build_features
-from shared.ml.frames import ORDER_COLUMNS, TenantHistory
+from shared.ml.features import CONTEXT_ORDER_COLUMNS, HistoryIndex, build_features
+from shared.ml.frames import ORDER_COLUMNS, TenantHistory, normalise_orders
 from shared.ml.training import TrainingData, train_model
 
 
@@ -91,3 +91,12 @@ def test_lookups_built_while_scoring_stay_out_of_the_artifact(tenant, history, l
     assert "_lookups" not in copy.encoder.__dict__ and copy.explainer._parts is None
     features = build_features(history, request_mix(tenant))
     np.testing.assert_array_equal(copy.predict(features).probability, linear.predict(features).probability)
+
+
+def test_one_index_answers_request_after_request_as_a_fresh_build_would(tenant, history):
+    index = HistoryIndex(history)
+    requests = request_mix(tenant)
+    first, second = requests.iloc[::2], requests.iloc[1::2]
+    for orders in (first, second, first):  # scoring must leave the cached index as it was
+        pd.testing.assert_frame_equal(index.features(normalise_orders(orders)), build_features(history, orders))
+    assert index.has_customers(["nobody", tenant.customers["customer_id"].iloc[0]]).tolist() == [False, True]
