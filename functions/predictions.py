@@ -1,4 +1,6 @@
-"""Invoice-or-hold decisions with reasons, and their history (DESIGN §4)."""
+"""Invoice-or-hold decisions with reasons, their history (DESIGN §4), and the timer that indexes it."""
+
+import logging
 
 import azure.functions as func
 
@@ -7,6 +9,7 @@ from shared.schemas.models import PredictionHistoryQuery, PredictionRequest
 from shared.services import predictions
 
 bp = func.Blueprint()
+log = logging.getLogger("creditgate.predictions")
 
 
 @bp.route(route="predictions", methods=["POST"])
@@ -19,3 +22,11 @@ def predict(call: ApiRequest) -> Reply:
 @endpoint()
 def prediction_history(call: ApiRequest) -> Reply:
     return Reply(predictions.history(call.tenant, call.parse(PredictionHistoryQuery, dict(call.raw.params))))
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%PREDICTION_LOG_SCHEDULE%", run_on_startup=False)
+def prediction_log_indexing(timer: func.TimerRequest) -> None:
+    """Moves logged decisions into the per-order log, so history queries find little left to do."""
+    if moved := predictions.index_decisions():
+        log.info("prediction log: %d decisions indexed", moved)
+

@@ -45,6 +45,9 @@ param eventsBackend string = 'eventhub'
 @description('NCRONTAB schedule of the outbox relay and lease requeue timer (the trigger reads it from the app settings).')
 param trainingMaintenanceSchedule string = '*/30 * * * * *'
 
+@description('NCRONTAB schedule of the timer that indexes logged prediction decisions per order.')
+param predictionLogSchedule string = '*/30 * * * * *'
+
 param jwtIssuer string = 'creditgate'
 param jwtAudience string = 'creditgate-api'
 
@@ -195,6 +198,7 @@ var appSettings = {
   TRAINING_EVENT_HUB: trainingEventHubName
   TRAINING_CONSUMER_GROUP: trainingConsumerGroupName
   TRAINING_MAINTENANCE_SCHEDULE: trainingMaintenanceSchedule
+  PREDICTION_LOG_SCHEDULE: predictionLogSchedule
   DATABASE_URL: 'mssql+pyodbc://@${sql.outputs.serverFqdn}:1433/${sql.outputs.databaseName}?driver=ODBC+Driver+18+for+SQL+Server&Encrypt=yes'
   JWT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.jwtKeyUri})'
   DOCUMENT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.documentHashKeyUri})'

@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     training_maintenance_schedule: str = Field(
         default="*/30 * * * * *", validation_alias="TRAINING_MAINTENANCE_SCHEDULE"
     )
+    prediction_log_schedule: str = Field(default="*/30 * * * * *", validation_alias="PREDICTION_LOG_SCHEDULE")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

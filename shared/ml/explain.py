@@ -344,9 +344,9 @@ def top_reasons(
     """
     impacts = probability_impacts(raw, contributions)
     count = min(count, impacts.shape[1])
-    reasons = np.empty((len(raw), count), dtype=object)
+    reasons: list[list] = [[None] * count for _ in range(len(raw))]
     if count == 0:
-        return reasons.tolist()
+        return reasons
     strength = np.abs(impacts)
     top = np.argpartition(-strength, count - 1, axis=1)[:, :count]
     order = np.argsort(-np.take_along_axis(strength, top, axis=1), axis=1, kind="stable")
@@ -356,17 +356,18 @@ def top_reasons(
         rows, slots = np.nonzero(top == f)
         name = names[f]
         values = _plain_values(features[name].to_numpy()[rows]) if name in features else [None] * len(rows)
-        template = f"{feature_label(name)} ({{}}) {{}} the chance of invoicing"
+        label = feature_label(name)
+        raised = f"{label} ({{}}) raised the chance of invoicing".format
+        lowered = f"{label} ({{}}) lowered the chance of invoicing".format
         for row, slot, value, change in zip(rows.tolist(), slots.tolist(), values, impact[rows, slots].tolist()):
-            reasons[row, slot] = {
+            shown = "unknown" if value is None else _format(value)
+            reasons[row][slot] = {
                 "feature": name,
-                "description": template.format(
-                    "unknown" if value is None else _format(value), "raised" if change >= 0 else "lowered"
-                ),
+                "description": raised(shown) if change >= 0 else lowered(shown),
                 "value": value,
                 "impact": change,
             }
-    return reasons.tolist()
+    return reasons
 
 
 def _plain_values(values: np.ndarray) -> list:

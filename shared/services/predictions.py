@@ -1,12 +1,22 @@
-"""Invoice or hold: score orders with the tenant's model, explain, and log every decision."""
+"""Invoice or hold: score orders with the tenant's model, explain, and log every decision.
+
+A request's decisions are logged as one `prediction_batches` row, committed before the answer
+leaves. Writing them straight into the order-indexed `prediction_log` cost a third of a 500-order
+request (each decision lands on its own index page); `index_decisions` moves them there later,
+run by a timer for every tenant and by each history query for its own tenant first, so the
+history is always complete.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+import uuid
+
+from sqlalchemy import delete, insert, select
 
 from shared.config import Settings
 from shared.db import get_engine, transaction
-from shared.db.models import PredictionLog
+from shared.db.locking import locked
+from shared.db.models import PredictionBatch, PredictionLog
 from shared.db.types import utcnow
 from shared.schemas.models import (
     PredictionHistory,
@@ -20,6 +30,8 @@ from shared.services import model_loader
 from shared.services.models import find_version
 from shared.services.scoring import context_for, features_for
 
+INDEXED_PER_TRANSACTION = 200  # batches: up to 100,000 decisions
+
 
 def predict(settings: Settings, principal: Principal, request: PredictionRequest) -> PredictionResponse:
     with transaction() as session:
@@ -27,22 +39,53 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
     model = model_loader.load_version(settings, version)
     context = context_for(principal, request.orders)
     known = context.has_customers([order.customer_id for order in request.orders]).tolist()
-    scored = model.predict(features_for(principal, request.orders, context)).records()
-    predictions = [{**record, "unknown_customer": not has} for record, has in zip(scored, known, strict=True)]
-    now = utcnow()
-    with get_engine().begin() as connection:  # Core: the ORM's bulk-insert bookkeeping is not needed here
+    scored = model.predict(features_for(principal, request.orders, context))
+    predictions = [{**record, "unknown_customer": not has} for record, has in zip(scored.records(), known, strict=True)]
+    decisions = {"order_id": scored.order_ids, "probability": scored.probability.tolist(), "invoice": scored.invoice.tolist()}
+    with get_engine().begin() as connection:
         connection.execute(
-            insert(PredictionLog),
-            [
-                {"tenant_id": principal.tenant_id, "order_id": p["order_id"], "model_version": version.version,
-                 "probability": p["probability"], "invoice": p["invoice"], "created_at": now}
-                for p in predictions
-            ],
+            insert(PredictionBatch),
+            {"tenant_id": principal.tenant_id, "model_version": version.version, "decisions": decisions, "created_at": utcnow()},
         )
     return PredictionResponse.model_construct(model_version=version.version, predictions=predictions)
 
 
+def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
+    """Moves logged batches into `prediction_log`, a row per decision; returns how many decisions.
+
+    For one tenant (before its history is read) it waits for batches another run is moving, so
+    that what follows sees them; for every tenant (the timer) it skips those instead.
+    """
+    moved = 0
+    while True:
+        with transaction() as session:
+            query = select(PredictionBatch).order_by(PredictionBatch.id).limit(INDEXED_PER_TRANSACTION)
+            if tenant_id is not None:
+                query = query.where(PredictionBatch.tenant_id == tenant_id)
+            mode = "skip_locked" if tenant_id is None else "update"
+            batches = session.scalars(locked(query, PredictionBatch, mode)).all()
+            if not batches:
+                return moved
+            rows = [
+                {"tenant_id": batch.tenant_id, "order_id": order_id, "model_version": batch.model_version,
+                 "probability": probability, "invoice": invoice, "created_at": batch.created_at}
+                for batch in batches
+                for order_id, probability, invoice in zip(
+                    batch.decisions["order_id"], batch.decisions["probability"], batch.decisions["invoice"], strict=True
+                )
+            ]
+            session.execute(insert(PredictionLog), rows)
+            session.execute(
+                delete(PredictionBatch).where(PredictionBatch.id.in_([batch.id for batch in batches])),
+                execution_options={"synchronize_session": False},
+            )
+            moved += len(rows)
+        if len(batches) < INDEXED_PER_TRANSACTION:
+            return moved
+
+
 def history(principal: Principal, request: PredictionHistoryQuery) -> PredictionHistory:
+    index_decisions(principal.tenant_id)
     query = select(PredictionLog).where(PredictionLog.tenant_id == principal.tenant_id)
     if request.order_id:
         query = query.where(PredictionLog.order_id == request.order_id)

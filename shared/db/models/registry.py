@@ -48,3 +48,22 @@ class PredictionLog(Base):
     probability: Mapped[float] = mapped_column(Float)
     invoice: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PredictionBatch(Base):
+    """The decisions of one prediction request, as the request wrote them: one row, appended.
+
+    `prediction_log` (one row per order, indexed by order id) is filled from these off the
+    request path; until then a batch is the log. `decisions` holds the columns `order_id`,
+    `probability` and `invoice`, position for position.
+    """
+
+    __tablename__ = "prediction_batches"
+    __table_args__ = (Index("ix_prediction_batches_tenant_id", "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    model_version: Mapped[int] = mapped_column(Integer)
+    decisions: Mapped[dict[str, list]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
