@@ -29,8 +29,7 @@ from shared.errors import (
     NotFound,
     TooLarge,
 )
-from shared.schemas.base import field_errors, reject_oversized
-from shared.schemas.datasets import MAX_BATCH_ITEMS
+from shared.schemas.base import field_errors, too_many
 from shared.security import Principal
 from shared.services import accounts
 
@@ -62,14 +61,15 @@ class ApiRequest:
         assert self.principal is not None, "route declared auth=False but needs a caller"
         return self.principal
 
-    def json(self) -> Any:
+    def _body(self) -> bytes:
         body = self.raw.get_body()
         if len(body) > MAX_BODY_BYTES:
             raise TooLarge(f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
-        if not body.strip():
-            return {}
+        return body if body.strip() else b"{}"
+
+    def json(self) -> Any:
         try:
-            return json.loads(body)
+            return json.loads(self._body())
         except (ValueError, UnicodeDecodeError):
             raise MalformedRequest("The body is not valid JSON.") from None
 
@@ -80,10 +80,19 @@ class ApiRequest:
             raise InvalidInput("The request body is invalid.", errors=field_errors(exc)) from None
 
     def parse_batch(self, model: type[M], field: str) -> M:
-        """A body carrying a list under `field`: over 500 items is 413, before any validation."""
-        payload = self.json()
-        reject_oversized(payload, field, MAX_BATCH_ITEMS)
-        return self.parse(model, payload)
+        """A body carrying a list under `field`, parsed and validated in one pass of pydantic-core
+        (two thirds of the time of json.loads and then validation). The model caps the list at 500
+        items; more is 413 (DESIGN §4), whatever else is wrong with them."""
+        try:
+            return model.model_validate_json(self._body())
+        except ValidationError as exc:
+            errors = exc.errors()
+            if any(error["type"] == "json_invalid" for error in errors):
+                raise MalformedRequest("The body is not valid JSON.") from None
+            for error in errors:
+                if error["type"] == "too_long" and error["loc"] == (field,):
+                    raise too_many(field, error["ctx"]["max_length"], error["ctx"]["actual_length"]) from None
+            raise InvalidInput("The request body is invalid.", errors=field_errors(exc)) from None
 
     def route_uuid(self, name: str, what: str) -> uuid.UUID:
         return self._route(name, what, uuid.UUID)

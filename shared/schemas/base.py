@@ -23,7 +23,11 @@ def reject_oversized(payload: Any, field: str, limit: int) -> None:
     """More than `limit` items is 413 (DESIGN §4), decided before validating any of them."""
     items = payload.get(field) if isinstance(payload, dict) else None
     if isinstance(items, list) and len(items) > limit:
-        raise TooLarge(f"At most {limit} {field} per request; this one has {len(items)}.")
+        raise too_many(field, limit, len(items))
+
+
+def too_many(field: str, limit: int, count: int) -> TooLarge:
+    return TooLarge(f"At most {limit} {field} per request; this one has {count}.")
 
 
 def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:

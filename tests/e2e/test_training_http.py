@@ -79,6 +79,21 @@ def test_without_a_model_predictions_conflict_and_other_tenants_versions_are_not
         assert client.post(f"/models/{job['model_version']}/activate").status_code == 404
 
 
+def test_prediction_requests_are_checked_before_any_model_is_looked_for(devhost, trained):
+    _, sample, _ = trained
+    order = undecided(sample)[0]
+    with devhost.client(headers=devhost.signup()) as client:  # no model: only the request is judged
+        too_many = client.post("/predictions", json={"orders": [order] * 501})
+        assert too_many.status_code == 413 and "501" in too_many.json()["detail"]
+        not_json = client.post("/predictions", content=b'{"orders": [', headers={"Content-Type": "application/json"})
+        assert not_json.status_code == 400
+        empty = client.post("/predictions", content=b"", headers={"Content-Type": "application/json"})
+        assert empty.status_code == 422 and [e["loc"] for e in empty.json()["errors"]] == [["orders"]]
+        bad = client.post("/predictions", json={"orders": [order, {**order, "amount": -5, "order_id": "x\u0001"}]})
+        assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+        assert sorted(e["loc"] for e in bad.json()["errors"]) == [["orders", 1, "amount"], ["orders", 1, "order_id"]]
+
+
 def test_an_api_key_caller_gets_predictions(devhost, trained):
     headers, sample, _ = trained
     with devhost.client(headers=headers) as client:
