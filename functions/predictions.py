@@ -29,4 +29,3 @@ def prediction_log_indexing(timer: func.TimerRequest) -> None:
     """Moves logged decisions into the per-order log, so history queries find little left to do."""
     if moved := predictions.index_decisions():
         log.info("prediction log: %d decisions indexed", moved)
-

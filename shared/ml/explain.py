@@ -263,12 +263,12 @@ class _LeafWalk:
     def __init__(self, model: HistGradientBoostingClassifier, offsets: np.ndarray, table, value: np.ndarray) -> None:
         self._model = model
         trees = [predictor for iteration in model._predictors for predictor in iteration]
-        self._locators = []
-        leaf_ids = []
+        self._locators, leaf_ids, numbered = [], [], 0
         for tree, offset in zip(trees, offsets):
             nodes = tree.nodes.copy()
             leaf = np.flatnonzero(nodes["is_leaf"])
-            nodes["value"][leaf] = np.arange(len(leaf)) + sum(len(ids) for ids in leaf_ids)
+            nodes["value"][leaf] = numbered + np.arange(len(leaf))
+            numbered += len(leaf)
             leaf_ids.append(leaf + offset)
             self._locators.append(TreePredictor(nodes, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets))
         leaf_ids = np.concatenate(leaf_ids)
