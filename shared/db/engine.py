@@ -24,8 +24,8 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     # Checkpoint (copy the WAL into the database, with an fsync) every ~40 MB instead of every
-    # ~4 MB: the prediction log's order index spreads each batch over many pages, and checkpoints
-    # that often made every other logged batch wait on one.
+    # ~4 MB: the prediction log's order index spreads each indexed batch over many pages, and
+    # checkpoints that often made every other write wait on one.
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 

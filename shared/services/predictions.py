@@ -40,7 +40,9 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
     context = context_for(principal, request.orders)
     known = context.has_customers([order.customer_id for order in request.orders]).tolist()
     scored = model.predict(features_for(principal, request.orders, context))
-    predictions = [{**record, "unknown_customer": not has} for record, has in zip(scored.records(), known, strict=True)]
+    predictions = scored.records()
+    for prediction, has in zip(predictions, known, strict=True):
+        prediction["unknown_customer"] = not has
     decisions = {"order_id": scored.order_ids, "probability": scored.probability.tolist(), "invoice": scored.invoice.tolist()}
     with get_engine().begin() as connection:
         connection.execute(
