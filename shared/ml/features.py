@@ -118,9 +118,14 @@ class HistoryIndex:
         codes = self._ids.get_indexer(np.asarray(customer_ids, dtype=object))
         return np.where(codes >= 0, codes, len(self._ids))
 
-    def has_customers(self, customer_ids: Iterable[str]) -> np.ndarray:
+    def has_customers(self, customer_ids: Iterable[str]) -> list[bool]:
         """Per id, whether the customers dataset has the customer."""
-        return self._customers.has(self._codes(customer_ids))
+        return [customer_id in self._known_customers for customer_id in customer_ids]
+
+    @functools.cached_property
+    def _known_customers(self) -> frozenset[str]:
+        # Built on first use; a request then asks per order without another code lookup.
+        return frozenset(self._ids[self._customers.has(np.arange(len(self._ids)))])
 
     def features(self, orders: pd.DataFrame) -> pd.DataFrame:
         """One row per order (index `order_id`, same order as given) with the point-in-time features.

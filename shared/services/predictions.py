@@ -38,7 +38,7 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
         version = find_version(session, principal, request.model_version)
     model = model_loader.load_version(settings, version)
     context = context_for(principal, request.orders)
-    known = context.has_customers([order.customer_id for order in request.orders]).tolist()
+    known = context.has_customers([order.customer_id for order in request.orders])
     scored = model.predict(features_for(principal, request.orders, context))
     predictions = scored.records()
     for prediction, has in zip(predictions, known, strict=True):

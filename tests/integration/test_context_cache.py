@@ -85,7 +85,7 @@ def test_a_small_tenant_is_loaded_whole_once_and_every_customer_is_then_a_hit(te
     assert data_reads(seen) == [] and any("FROM upload_batches" in sql for sql in seen)  # the data version only
     assert warm is cold
     assert_features_of_a_fresh_load(warm, tenant.tenant_id, requests_of(sample, others))
-    assert warm.has_customers(["nobody", customers[0]]).tolist() == [False, True]
+    assert warm.has_customers(["nobody", customers[0]]) == [False, True]
 
 
 def test_a_large_tenant_is_loaded_customer_by_customer(tenant, sample, monkeypatch):
@@ -97,7 +97,7 @@ def test_a_large_tenant_is_loaded_customer_by_customer(tenant, sample, monkeypat
         cold = context_cache.context_for(tenant.tenant_id, first | {"nobody"})
     assert len(data_reads(seen)) == len(TABLES) and all(" IN (" in sql for sql in data_reads(seen))
     assert_features_of_a_fresh_load(cold, tenant.tenant_id, requests_of(sample, first))
-    assert cold.has_customers(sorted(first)).all() and not cold.has_customers([customers[6]]).any()
+    assert all(cold.has_customers(sorted(first))) and cold.has_customers([customers[6]]) == [False]
 
     with statements() as seen:
         warm = context_cache.context_for(tenant.tenant_id, first)
