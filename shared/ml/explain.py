@@ -339,14 +339,15 @@ def top_reasons(
     """The `count` features that moved each order's probability most, in plain English.
 
     `names` are the features of the columns of `contributions`; their original (un-encoded) values
-    are read from `features` (a name it lacks: unknown). Each feature shown is converted once for
-    all the orders it is a reason of: per reason, only the dict and its sentence are built.
+    are read from `features` (a name it lacks: unknown). Each feature shown is converted and
+    formatted once for all the orders it is a reason of: per reason, only the dict and its
+    sentence are built.
     """
     impacts = probability_impacts(raw, contributions)
     count = min(count, impacts.shape[1])
-    reasons: list[list] = [[None] * count for _ in range(len(raw))]
+    reasons = np.empty((len(raw), count), dtype=object)
     if count == 0:
-        return reasons
+        return reasons.tolist()
     strength = np.abs(impacts)
     top = np.argpartition(-strength, count - 1, axis=1)[:, :count]
     order = np.argsort(-np.take_along_axis(strength, top, axis=1), axis=1, kind="stable")
@@ -355,31 +356,33 @@ def top_reasons(
     for f in np.unique(top).tolist():
         rows, slots = np.nonzero(top == f)
         name = names[f]
-        values = _plain_values(features[name].to_numpy()[rows]) if name in features else [None] * len(rows)
+        values, shown = _shown(features[name].to_numpy()[rows] if name in features else np.full(len(rows), None))
         label = feature_label(name)
-        raised = f"{label} ({{}}) raised the chance of invoicing".format
-        lowered = f"{label} ({{}}) lowered the chance of invoicing".format
-        for row, slot, value, change in zip(rows.tolist(), slots.tolist(), values, impact[rows, slots].tolist()):
-            shown = "unknown" if value is None else _format(value)
-            reasons[row][slot] = {
+        reasons[rows, slots] = [
+            {
                 "feature": name,
-                "description": raised(shown) if change >= 0 else lowered(shown),
+                "description": f"{label} ({text}) {'raised' if change >= 0 else 'lowered'} the chance of invoicing",
                 "value": value,
                 "impact": change,
             }
-    return reasons
+            for value, text, change in zip(values, shown, impact[rows, slots].tolist())
+        ]
+    return reasons.tolist()
 
 
-def _plain_values(values: np.ndarray) -> list:
-    """JSON-able scalars: whole numbers as int, other numbers as float, NaN/None/NA as None."""
+def _shown(values: np.ndarray) -> tuple[list, list[str]]:
+    """JSON-able scalars (whole numbers as int, other numbers as float, NaN/None/NA as None) and
+    how a sentence shows each ("1,234", "0.38", "yes", "unknown")."""
     if values.dtype.kind in "fiu":
         numbers = values.astype("float64")
         whole = np.isfinite(numbers) & (numbers == np.trunc(numbers)) & (np.abs(numbers) < 2**53)
         plain = numbers.astype(object)
         plain[whole] = numbers[whole].astype(np.int64).astype(object)
         plain[np.isnan(numbers)] = None
-        return plain.tolist()
-    return [_plain(value) for value in values]
+        plain = plain.tolist()
+    else:
+        plain = [_plain(value) for value in values]
+    return plain, [_FORMATS[type(value)](value) for value in plain]
 
 
 def _plain(value: object) -> object:
@@ -396,11 +399,10 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-def _format(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return value
+_FORMATS = {
+    type(None): lambda value: "unknown",
+    bool: lambda value: "yes" if value else "no",
+    int: lambda value: f"{value:,}",
+    float: lambda value: f"{value:,.2f}",
+    str: str,
+}
