@@ -25,8 +25,15 @@ def context_for(principal: Principal, orders: Sequence[OrderFields]) -> HistoryI
 
 
 def features_for(principal: Principal, orders: Sequence[OrderFields], context: HistoryIndex | None = None) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     from shared.ml.frames import normalise_orders
 
     context = context if context is not None else context_for(principal, orders)
     columns = {name: [getattr(order, name) for order in orders] for name in OrderFields.model_fields}
+    # Typed from what validation guarantees (aware datetimes, Decimals): pandas' general parsers
+    # cost a 500-order request more than a millisecond.
+    columns["ordered_at"] = pd.DatetimeIndex(columns["ordered_at"]).array
+    columns["amount"] = np.array(columns["amount"], dtype="float64")
     return context.features(normalise_orders(columns))
