@@ -204,6 +204,9 @@ var appSettings = {
   DOCUMENT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.documentHashKeyUri})'
   JWT_ISSUER: jwtIssuer
   JWT_AUDIENCE: jwtAudience
+  // Read by the OpenMP runtime, not by the app: model fitting shares the instance's cores with
+  // HTTP requests, and idle OpenMP threads that spin slow those down (the Makefile sets it too).
+  OMP_WAIT_POLICY: 'PASSIVE'
 }
 
 // Only with eventsBackend 'kafka': the app publishes through the Kafka endpoint; the trigger keeps AMQP.

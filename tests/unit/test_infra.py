@@ -30,6 +30,9 @@ GRANT_MODULE = "infra.scripts.grant_sql_access"
 PLACEHOLDER = "x1"  # stands for a value only known at deployment (a resource name, an endpoint)
 DECLARATIONS = ("parameter_declaration", "variable_declaration", "resource_declaration", "module_declaration")
 
+# App settings read by a library's runtime rather than by shared/config.py.
+RUNTIME_VARIABLES = {"OMP_WAIT_POLICY"}
+
 # Built-in role definition ids (identical in every tenant) -> (role, resource type it must be scoped to).
 APP_ROLES = {
     "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": ("Storage Blob Data Owner", "Microsoft.Storage/storageAccounts"),
@@ -398,7 +401,12 @@ def test_every_app_setting_named_in_main_is_one_the_app_reads():
     )
     assert call.value["dependsOn"] == [Expr("rbac")], "settings (Key Vault references) wait for the roles"
     names = set(main.variables["appSettings"]) | set(main.variables["kafkaSettings"])
-    assert names - setting_aliases() == set(), "typo, or a setting shared/config.py does not know"
+    assert names - setting_aliases() - RUNTIME_VARIABLES == set(), "typo, or a setting shared/config.py does not know"
+
+
+def test_idle_openmp_threads_sleep_in_azure_as_under_make():
+    assert main_file().variables["appSettings"]["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert re.search(r"^export OMP_WAIT_POLICY \?= PASSIVE$", (REPO / "Makefile").read_text(), re.MULTILINE)
 
 
 def test_the_app_settings_start_the_app_in_the_azure_shape_for_each_events_backend(monkeypatch):
