@@ -23,15 +23,13 @@ class Predictions:
     def records(self) -> list[dict]:
         """The per-order objects of the predictions API (DESIGN §4), JSON-able."""
         return [
-            {
-                "order_id": order_id,
-                "invoice": bool(invoice),
-                "probability": float(probability),
-                "score": round(1000 * float(probability)),
-                "reasons": reasons,
-            }
-            for order_id, invoice, probability, reasons in zip(
-                self.order_ids, self.invoice, self.probability, self.reasons
+            {"order_id": order_id, "invoice": invoice, "probability": probability, "score": score, "reasons": reasons}
+            for order_id, invoice, probability, score, reasons in zip(
+                self.order_ids,
+                self.invoice.tolist(),
+                self.probability.tolist(),
+                np.rint(1000 * self.probability).astype(int).tolist(),
+                self.reasons,
             )
         ]
 
