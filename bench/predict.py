@@ -105,7 +105,8 @@ def main() -> None:
     batch_http = statistics.median(h for h, _ in batch)
     batch_server = statistics.median(s for _, s in batch)
     bare_ms = statistics.median(bare)
-    print(f"model v{job['model_version']} trained on {args.orders:,} orders")
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset: OpenMP's default")
+    print(f"model v{job['model_version']} trained on {args.orders:,} orders; OMP_WAIT_POLICY {policy}")
     print(f"1 order     HTTP p50 {percentile(single_http, 50):7.1f} ms  p99 {percentile(single_http, 99):7.1f} ms"
           f"   server p50 {percentile(single_server, 50):7.1f} ms  p99 {percentile(single_server, 99):7.1f} ms")
     print(f"500 orders  HTTP median {batch_http:7.1f} ms   server median {batch_server:7.1f} ms"
