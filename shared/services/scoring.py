@@ -32,8 +32,8 @@ def features_for(principal: Principal, orders: Sequence[OrderFields], context: H
 
     context = context if context is not None else context_for(principal, orders)
     columns = {name: [getattr(order, name) for order in orders] for name in OrderFields.model_fields}
-    # Typed from what validation guarantees (aware datetimes, Decimals): pandas' general parsers
-    # cost a 500-order request more than a millisecond.
+    # Typed from what validation guarantees (UTC datetimes, Decimals), which spares pandas'
+    # general parsers of object columns (to_datetime, to_numeric) on every request.
     columns["ordered_at"] = pd.DatetimeIndex(columns["ordered_at"]).array
     columns["amount"] = np.array(columns["amount"], dtype="float64")
     return context.features(normalise_orders(columns))
