@@ -10,7 +10,7 @@ import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -44,12 +44,30 @@ def _secret(name: str) -> Any:
     return Field(default=None, validation_alias=name)
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """What reaching the database takes: migrations run with these alone, so applying the schema
+    needs no secrets or event settings it never uses."""
+
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True)
 
     app_data_dir: Path = Field(default=Path(".data"), validation_alias="APP_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
 
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return init_settings, env_settings, _LocalSettingsValues(settings_cls)
+
+    @property
+    def embedded(self) -> bool:
+        """No DATABASE_URL: the zero-setup local shape, where secrets may be generated on disk."""
+        return self.database_url is None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.app_data_dir / 'creditgate.db').resolve()}"
+
+
+class Settings(DatabaseSettings):
     model_store: Literal["local", "azureblob"] = Field(default="local", validation_alias="MODEL_STORE")
     model_storage_connection: str | None = Field(
         default=None, validation_alias=AliasChoices("MODEL_STORAGE_CONNECTION", "AzureWebJobsStorage")
@@ -85,19 +103,6 @@ class Settings(BaseSettings):
         default="*/30 * * * * *", validation_alias="TRAINING_MAINTENANCE_SCHEDULE"
     )
     prediction_log_schedule: str = Field(default="*/30 * * * * *", validation_alias="PREDICTION_LOG_SCHEDULE")
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
-        return init_settings, env_settings, _LocalSettingsValues(settings_cls)
-
-    @property
-    def embedded(self) -> bool:
-        """No DATABASE_URL: the zero-setup local shape, where secrets may be generated on disk."""
-        return self.database_url is None
-
-    @property
-    def sqlalchemy_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.app_data_dir / 'creditgate.db').resolve()}"
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:
@@ -136,9 +141,12 @@ class Settings(BaseSettings):
         return path.read_text(encoding="ascii").strip().encode()
 
 
-def load_settings() -> Settings:
+AnySettings = TypeVar("AnySettings", bound=DatabaseSettings)
+
+
+def load_settings(kind: type[AnySettings] = Settings) -> AnySettings:
     try:
-        return Settings()
+        return kind()
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "settings"

@@ -43,7 +43,7 @@ def _json_text(value: object) -> str:
 
 
 @lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
     parsed = make_url(url)
     # hide_parameters: bound values (hashes, documents) never reach logs or error messages.
     options: dict = {"hide_parameters": True, "pool_pre_ping": True, "json_serializer": _json_text}
@@ -63,7 +63,7 @@ def _engine_for(url: str) -> Engine:
 
 
 def get_engine() -> Engine:
-    return _engine_for(get_settings().sqlalchemy_url)
+    return engine_for(get_settings().sqlalchemy_url)
 
 
 @lru_cache(maxsize=4)

@@ -1,4 +1,5 @@
-"""Alembic environment: runs against the app's own engine, so migrations see the same settings.
+"""Alembic environment: runs against the app's own engine for DATABASE_URL. Only the database
+settings are read, so the schema can be applied where the app's other settings are not set.
 
 Offline mode (`upgrade(sql=True)`) prints the DDL for DATABASE_URL's dialect without connecting,
 which is how the SQL Server schema is checked and how a DBA can review it.
@@ -6,8 +7,8 @@ which is how the SQL Server schema is checked and how a DBA can review it.
 
 from alembic import context
 
-from shared.config import get_settings
-from shared.db.engine import get_engine
+from shared.config import DatabaseSettings, load_settings
+from shared.db.engine import engine_for
 from shared.db.models import Base
 
 # render_as_batch: SQLite cannot ALTER most things; batch mode rebuilds tables portably.
@@ -20,11 +21,12 @@ def _run(connection) -> None:
         context.run_migrations()
 
 
+url = load_settings(DatabaseSettings).sqlalchemy_url
 if context.is_offline_mode():
-    context.configure(url=get_settings().sqlalchemy_url, literal_binds=True, **OPTIONS)
+    context.configure(url=url, literal_binds=True, **OPTIONS)
     with context.begin_transaction():
         context.run_migrations()
 else:
-    with get_engine().connect() as connection:
+    with engine_for(url).connect() as connection:
         _run(connection)
         connection.commit()
