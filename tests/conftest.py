@@ -28,6 +28,16 @@ def app_env(tmp_path, monkeypatch) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway database on the local PostgreSQL server, dropped at the end of the run."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """An empty database of the test's own, for what must start from nothing."""
+    yield from _postgres_database()
+
+
+def _postgres_database() -> Iterator[str]:
     try:
         with throwaway_postgres() as url:
             yield url

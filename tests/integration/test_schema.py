@@ -1,7 +1,6 @@
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from shared.db import get_engine
 from shared.db.migrate import alembic_config
 from shared.db.models import Base
 from shared.devhost.process import SETTING_NAMES
-from tests.services import PostgresUnavailable, throwaway_postgres, unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,7 +26,7 @@ def test_migrations_build_exactly_the_orm_schema(database):
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_migrations_need_only_the_database_url(backend, tmp_path, request):
     """A deployer applies the schema with DATABASE_URL alone: no app secrets, no event settings."""
-    url = f"sqlite:///{tmp_path / 'fresh.db'}" if backend == "sqlite" else request.getfixturevalue("fresh_postgres")
+    url = f"sqlite:///{tmp_path / 'fresh.db'}" if backend == "sqlite" else request.getfixturevalue("fresh_postgres_url")
     clean = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES} | {"PYTHONPATH": str(REPO)}
     incomplete = {"EVENTS_BACKEND": "eventhub", "MODEL_STORE": "azureblob"}  # each lacks its connection setting
     migrate = subprocess.run(
@@ -45,12 +43,3 @@ def test_migrations_need_only_the_database_url(backend, tmp_path, request):
         env=clean | {"DATABASE_URL": url}, cwd=tmp_path, capture_output=True, text=True,
     )
     assert app.returncode != 0 and "JWT_SECRET is required when DATABASE_URL is set" in app.stderr, "the app still is strict"
-
-
-@pytest.fixture
-def fresh_postgres() -> Iterator[str]:
-    try:
-        with throwaway_postgres() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        unavailable(str(exc))
