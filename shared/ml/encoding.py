@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from shared.ml.features import CATEGORICAL, feature_kind
+from shared.ml.frames import Columns
 
 
 class FeatureEncoder(TransformerMixin, BaseEstimator):
@@ -41,18 +42,14 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         return [category for category, _ in ranked[: self.max_categories]]
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        out = np.full((len(X), len(self.columns_)), np.nan)
-        numeric = []
+    def transform(self, X: Columns) -> np.ndarray:
+        """X: a frame, or a mapping of column name to array (what scoring a request builds)."""
+        rows = len(X) if isinstance(X, pd.DataFrame) else len(next(iter(X.values()), ()))
+        out = np.full((rows, len(self.columns_)), np.nan)
         for position, name in enumerate(self.columns_):
-            if name not in X.columns:
-                continue
-            if name in self.categories_:
-                out[:, position] = self._codes(X[name], self._lookup(name))
-            else:
-                numeric.append(position)
-        if numeric:  # one conversion for all numeric columns
-            out[:, numeric] = _numbers(X[[self.columns_[position] for position in numeric]])
+            if name in X:
+                lookup = self._lookup(name) if name in self.categories_ else None
+                out[:, position] = _numbers(X[name]) if lookup is None else self._codes(X[name], lookup)
         return out
 
     def _lookup(self, name: str) -> pd.Index:
@@ -68,8 +65,8 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         return {name: value for name, value in super().__getstate__().items() if name != "_lookups"}
 
     @staticmethod
-    def _codes(values: pd.Series, vocabulary: pd.Index) -> np.ndarray:
-        raw = values.to_numpy(dtype=object)
+    def _codes(values: pd.Series | np.ndarray, vocabulary: pd.Index) -> np.ndarray:
+        raw = np.asarray(values, dtype=object)
         present = pd.notna(raw)
         codes = np.full(len(raw), np.nan)
         known = vocabulary.get_indexer(pd.array(raw[present], dtype=str))  # str() of each, as in fit
@@ -85,10 +82,9 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         return [{"name": name, "kind": kind} for name, kind in zip(self.columns_, self.kinds_)]
 
 
-def _numbers(values: pd.DataFrame) -> np.ndarray:
-    """Floats from float, int, boolean or object columns; a stray string becomes missing."""
+def _numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Floats from float, int, boolean or object values (None or NA: NaN); a stray string becomes missing."""
     try:
-        return values.to_numpy(dtype="float64", na_value=np.nan)
+        return np.asarray(values, dtype="float64")
     except (TypeError, ValueError):
-        coerced = values.apply(pd.to_numeric, errors="coerce")
-        return coerced.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

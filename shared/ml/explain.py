@@ -32,6 +32,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from shared.ml.features import feature_label
+from shared.ml.frames import Columns
 
 RAW_TOLERANCE = 1e-6
 
@@ -334,7 +335,7 @@ def probability_impacts(raw: np.ndarray, contributions: np.ndarray) -> np.ndarra
 
 
 def top_reasons(
-    features: pd.DataFrame, names: list[str], raw: np.ndarray, contributions: np.ndarray, count: int = 3
+    features: Columns, names: list[str], raw: np.ndarray, contributions: np.ndarray, count: int = 3
 ) -> list[list[dict]]:
     """The `count` features that moved each order's probability most, in plain English.
 
@@ -356,7 +357,7 @@ def top_reasons(
     for f in np.unique(top).tolist():
         rows, slots = np.nonzero(top == f)
         name = names[f]
-        values, shown = _shown(features[name].to_numpy()[rows] if name in features else np.full(len(rows), None))
+        values, shown = _shown(np.asarray(features[name])[rows] if name in features else np.full(len(rows), None))
         label = feature_label(name)
         reasons[rows, slots] = [
             {

@@ -22,6 +22,7 @@ import pandas as pd
 from shared.ml.frames import (
     SERASA_AMOUNT_COLUMNS,
     SERASA_COUNT_COLUMNS,
+    Columns,
     FrameLike,
     TenantHistory,
     normalise_orders,
@@ -127,26 +128,33 @@ class HistoryIndex:
         # Built on first use; a request then asks per order without another code lookup.
         return frozenset(self._ids[self._customers.has(np.arange(len(self._ids)))])
 
-    def features(self, orders: pd.DataFrame) -> pd.DataFrame:
+    def features(self, orders: Columns) -> pd.DataFrame:
         """One row per order (index `order_id`, same order as given) with the point-in-time features.
 
-        `orders` are normalised (`normalise_orders`). Orders that are not the stored ones are each
-        blind to the stored row with their own order_id and to each other (a prediction never
-        depends on which other orders came in the same request).
+        `orders` are normalised: a `normalise_orders` frame or a mapping of the same columns as
+        arrays of those dtypes. Orders that are not the stored ones are each blind to the stored
+        row with their own order_id and to each other (a prediction never depends on which other
+        orders came in the same request).
         """
-        cust = self._codes(orders["customer_id"].to_numpy(dtype=object))
+        index = pd.Index(np.asarray(orders["order_id"], dtype=object), name="order_id")
+        return pd.DataFrame(self.columns(orders), index=index)
+
+    def columns(self, orders: Columns) -> dict[str, np.ndarray]:
+        """`features` as an array per feature: scoring a request needs no frame, whose building
+        and per-column access cost a tenth of the request."""
+        cust = self._codes(np.asarray(orders["customer_id"], dtype=object))
         t = _ns(orders["ordered_at"])
-        amount = orders["amount"].to_numpy(dtype="float64")
+        amount = np.asarray(orders["amount"], dtype="float64")
         columns: dict[str, np.ndarray] = {
             "amount": amount,
-            "payment_term_days": orders["payment_term_days"].to_numpy(dtype="float64"),
-            "channel": orders["channel"].to_numpy(dtype=object),
+            "payment_term_days": np.asarray(orders["payment_term_days"], dtype="float64"),
+            "channel": np.asarray(orders["channel"], dtype=object),
         }
         customer_columns, customer_attributes = self._customers.at(cust, t)
         columns |= customer_columns
         limit = self._limits.at(cust, t)
         serasa_columns, serasa_attributes = self._serasa.at(cust, t)
-        prior = self._ledger.before(orders["order_id"].to_numpy(dtype=object), cust, t)
+        prior = self._ledger.before(np.asarray(orders["order_id"], dtype=object), cust, t)
 
         with np.errstate(divide="ignore", invalid="ignore"):
             usable_limit = np.where(limit > 0, limit, np.nan)
@@ -170,12 +178,12 @@ class HistoryIndex:
                 "amount_to_prior_average": amount / average,
             }
         features = {name: columns[name] for name in FEATURE_LABELS} | customer_attributes
-        features |= _pick(_flatten(orders["attributes"].to_numpy(dtype=object)), "order_attr_") | serasa_attributes
-        return pd.DataFrame(features, index=pd.Index(orders["order_id"].to_numpy(dtype=object), name="order_id"))
+        order_attributes = _pick(_flatten(np.asarray(orders["attributes"], dtype=object)), "order_attr_")
+        return features | order_attributes | serasa_attributes
 
 
-def _ns(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype="datetime64[ns]").view("int64")
+def _ns(values: pd.Series | np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[ns]").view("int64")
 
 
 class _Customers:

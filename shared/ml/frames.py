@@ -59,6 +59,8 @@ _FLOATS = ("limit", "amount", "score", *SERASA_COUNT_COLUMNS, *SERASA_AMOUNT_COL
 
 
 Column = np.ndarray | pd.api.extensions.ExtensionArray
+# Normalised data: a frame `_normalise` made, or a mapping of the same columns as arrays of its dtypes.
+Columns = pd.DataFrame | Mapping[str, Column]
 
 
 def _columns(data: FrameLike, names: tuple[str, ...]) -> tuple[int, dict[str, Column]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,6 +11,7 @@ from scipy.special import expit
 
 from shared.ml.encoding import FeatureEncoder
 from shared.ml.explain import LinearExplainer, TreeExplainer, explainer_for, top_reasons
+from shared.ml.frames import Columns
 from shared.ml.metrics import compute_metrics
 
 
@@ -36,9 +38,10 @@ class Predictions:
 
 @dataclass
 class CreditModel:
-    """Scores `build_features` frames; probability = chance the order should be invoiced.
+    """Scores features (`build_features` frames, `HistoryIndex.columns` mappings); probability =
+    chance the order should be invoiced.
 
-    Frames may lack columns the model knows (e.g. an attribute no scored customer has): they are
+    Features may lack columns the model knows (e.g. an attribute no scored customer has): they are
     treated as missing. Columns the model never saw are ignored.
     """
 
@@ -62,18 +65,18 @@ class CreditModel:
     def features(self) -> list[dict[str, str]]:
         return self.encoder.features_
 
-    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, features: Columns) -> np.ndarray:
         return self.estimator.predict_proba(self.encoder.transform(features))[:, 1]
 
-    def predict(self, features: pd.DataFrame) -> Predictions:
+    def predict(self, features: Columns, order_ids: Sequence[str]) -> Predictions:
         raw, contributions = self.explainer.explain(self.encoder.transform(features))
         probability = expit(raw)
         return Predictions(
-            order_ids=[str(order_id) for order_id in features.index],
+            order_ids=list(order_ids),
             probability=probability,
             invoice=probability >= self.threshold,
             reasons=top_reasons(features, self.encoder.columns_, raw, contributions),
         )
 
-    def evaluate(self, features: pd.DataFrame, labels: pd.Series | np.ndarray) -> dict:
+    def evaluate(self, features: Columns, labels: pd.Series | np.ndarray) -> dict:
         return compute_metrics(np.asarray(labels, dtype=bool), self.predict_proba(features), self.threshold)

@@ -39,7 +39,7 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
     model = model_loader.load_version(settings, version)
     context = context_for(principal, request.orders)
     known = context.has_customers([order.customer_id for order in request.orders])
-    scored = model.predict(features_for(principal, request.orders, context))
+    scored = model.predict(features_for(principal, request.orders, context), [order.order_id for order in request.orders])
     predictions = scored.records()
     for prediction, has in zip(predictions, known, strict=True):
         prediction["unknown_customer"] = not has

@@ -1,6 +1,6 @@
 """Features for orders sent in a request, with the tenant's stored data as their context.
 
-The same feature code as training (`HistoryIndex.features`), over an index of the stored data of
+The same feature code as training (`HistoryIndex.columns`), over an index of the stored data of
 the request's customers (exact, because every feature is computed per customer), which the
 worker's `context_cache` keeps while the tenant's data is unchanged.
 """
@@ -15,7 +15,7 @@ from shared.security import Principal
 from shared.services import context_cache
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import numpy as np
 
     from shared.ml.features import HistoryIndex
 
@@ -24,16 +24,33 @@ def context_for(principal: Principal, orders: Sequence[OrderFields]) -> HistoryI
     return context_cache.context_for(principal.tenant_id, {order.customer_id for order in orders})
 
 
-def features_for(principal: Principal, orders: Sequence[OrderFields], context: HistoryIndex | None = None) -> pd.DataFrame:
+def features_for(
+    principal: Principal, orders: Sequence[OrderFields], context: HistoryIndex | None = None
+) -> dict[str, np.ndarray]:
+    """The orders' features, an array per feature (in the order of `OrderFields`'s orders)."""
+    context = context if context is not None else context_for(principal, orders)
+    return context.columns(order_columns(orders))
+
+
+def order_columns(orders: Sequence[OrderFields]) -> dict[str, np.ndarray]:
+    """Validated orders as the normalised columns feature code reads.
+
+    Typed from what validation guarantees (ids and labels as text, UTC datetimes, Decimal
+    amounts, whole terms, attributes a dict): `normalise_orders`' general conversions, made for
+    whatever a caller loaded, cost a tenth of a request.
+    """
     import numpy as np
     import pandas as pd
 
-    from shared.ml.frames import normalise_orders
+    def column(name: str, dtype: str = "object") -> np.ndarray:
+        return np.array([getattr(order, name) for order in orders], dtype=dtype)
 
-    context = context if context is not None else context_for(principal, orders)
-    columns = {name: [getattr(order, name) for order in orders] for name in OrderFields.model_fields}
-    # Typed from what validation guarantees (UTC datetimes, Decimals), which spares pandas'
-    # general parsers of object columns (to_datetime, to_numeric) on every request.
-    columns["ordered_at"] = pd.DatetimeIndex(columns["ordered_at"]).array
-    columns["amount"] = np.array(columns["amount"], dtype="float64")
-    return context.features(normalise_orders(columns))
+    return {
+        "order_id": column("order_id"),
+        "customer_id": column("customer_id"),
+        "ordered_at": np.asarray(pd.DatetimeIndex([order.ordered_at for order in orders]), dtype="datetime64[ns]"),
+        "amount": column("amount", "float64"),
+        "payment_term_days": column("payment_term_days", "int64"),
+        "channel": column("channel"),
+        "attributes": np.array([order.attributes or None for order in orders], dtype=object),
+    }

@@ -36,7 +36,7 @@ def trained(request, history):
 
 def test_predictions_carry_three_signed_reasons_in_plain_words(trained, requests):
     model = trained.model
-    predictions = model.predict(requests)
+    predictions = model.predict(requests, requests.index)
     probability = model.predict_proba(requests)
     np.testing.assert_allclose(predictions.probability, probability, atol=1e-12)
     assert (predictions.invoice == (probability >= model.threshold)).all()
@@ -65,7 +65,7 @@ def test_contributions_reproduce_the_models_score(trained, requests):
     np.testing.assert_allclose(raw, model.estimator.decision_function(X), atol=1e-9)
     np.testing.assert_allclose(model.explainer.bias + contributions.sum(axis=1), raw, atol=1e-9)
     # the reported impact is the probability change when the feature's push is removed
-    record = model.predict(requests.iloc[:1]).records()[0]
+    record = model.predict(requests.iloc[:1], requests.index[:1]).records()[0]
     columns = model.encoder.columns_
     for reason in record["reasons"]:
         c = contributions[0, columns.index(reason["feature"])]
@@ -141,7 +141,7 @@ def test_artifact_round_trip_keeps_predictions_and_describes_itself(trained, req
     assert manifest["features"] == trained.features and manifest["metrics"] == trained.holdout_metrics
     json.dumps(manifest)
     loaded = load_model(data, manifest["sha256"].upper())
-    original, restored = trained.model.predict(requests), loaded.predict(requests)
+    original, restored = trained.model.predict(requests, requests.index), loaded.predict(requests, requests.index)
     np.testing.assert_array_equal(original.probability, restored.probability)
     assert original.reasons == restored.reasons
 

@@ -14,6 +14,8 @@ from shared.ml.explain import LinearExplainer, _dense
 from shared.ml.features import CONTEXT_ORDER_COLUMNS, HistoryIndex, build_features
 from shared.ml.frames import ORDER_COLUMNS, TenantHistory, normalise_orders
 from shared.ml.training import TrainingData, train_model
+from shared.schemas.models import PredictionRequest
+from shared.services.scoring import order_columns
 
 
 def test_stored_orders_scored_as_requests_get_their_training_features(tenant, history):
@@ -85,12 +87,31 @@ def test_linear_contributions_equal_the_pipelines_for_known_unknown_and_missing_
 
 
 def test_lookups_built_while_scoring_stay_out_of_the_artifact(tenant, history, linear):
-    linear.predict(build_features(history, request_mix(tenant).iloc[:2]))
+    features = build_features(history, request_mix(tenant).iloc[:2])
+    linear.predict(features, features.index)
     assert linear.encoder.__dict__.get("_lookups") and linear.explainer.__dict__.get("_parts")
     copy = pickle.loads(pickle.dumps(linear))
     assert "_lookups" not in copy.encoder.__dict__ and copy.explainer._parts is None
     features = build_features(history, request_mix(tenant))
-    np.testing.assert_array_equal(copy.predict(features).probability, linear.predict(features).probability)
+    np.testing.assert_array_equal(
+        copy.predict(features, features.index).probability, linear.predict(features, features.index).probability
+    )
+
+
+def test_validated_request_orders_score_as_their_normalised_frame(tenant, history, linear):
+    """The request path (JSON -> validated orders -> typed columns -> feature arrays) gives the
+    features, encoding and reasons of the general path through normalised frames."""
+    requests = request_mix(tenant)
+    body = '{"orders": %s}' % requests.to_json(orient="records", date_format="iso")
+    orders = PredictionRequest.model_validate_json(body).orders
+    index = HistoryIndex(history)
+    columns = index.columns(order_columns(orders))
+    frame = index.features(normalise_orders(requests))
+    assert list(columns) == list(frame.columns)
+    pd.testing.assert_frame_equal(pd.DataFrame(columns, index=frame.index), frame)
+    np.testing.assert_array_equal(linear.encoder.transform(columns), linear.encoder.transform(frame))
+    order_ids = [order.order_id for order in orders]
+    assert linear.predict(columns, order_ids).records() == linear.predict(frame, frame.index).records()
 
 
 def test_one_index_answers_request_after_request_as_a_fresh_build_would(tenant, history):
