@@ -254,8 +254,8 @@ class _LeafWalk:
 
     Explained inputs are small (a request, a fit-check sample), so each tree runs on one thread:
     waking an OpenMP team for every tree cost more than the trees (10 ms against 2 ms for one
-    order). A large input's trees are shared with one helper thread instead; the tree code
-    releases the GIL.
+    order). A large input's trees are shared with one helper thread instead, tree by tree as each
+    thread is free, so a slower or busier core takes fewer; the tree code releases the GIL.
     """
 
     SHARED_FROM_ROWS = 64
@@ -280,18 +280,17 @@ class _LeafWalk:
         """Per row and tree, the number of the leaf the row lands in."""
         known_categories, category_map = self._model._bin_mapper.make_known_categories_bitsets()
         leaves = np.empty((prepared.shape[0], len(self._locators)), dtype=np.int64)
+        trees = iter(range(len(self._locators)))  # shared: each thread takes the next tree left
 
-        def walk(trees: range) -> None:
+        def walk() -> None:
             for k in trees:
                 leaves[:, k] = self._locators[k].predict(prepared, known_categories, category_map, 1)
 
-        everything = range(len(self._locators))
         if prepared.shape[0] < self.SHARED_FROM_ROWS:
-            walk(everything)
+            walk()
             return leaves
-        half = len(everything) // 2
-        helped = self._helper.submit(walk, everything[half:])
-        walk(everything[:half])
+        helped = self._helper.submit(walk)
+        walk()
         helped.result()
         return leaves
 
