@@ -4,9 +4,16 @@ Importing this module must stay light (no pandas/numpy/scikit-learn): cold start
 and token should not pay for the ML stack.
 """
 
+import gc
+
 import azure.functions as func
 
 from functions import accounts, docs, health, models, predictions, training, uploads
+
+# A 500-order prediction allocates a few thousand containers that die with the request;
+# collecting the youngest generation every 10,000 allocations instead of 700 spares it most of
+# those passes (0.4 ms a request). Long-lived objects are frozen once loaded (`model_loader`).
+gc.set_threshold(10_000, 10, 10)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
-from shared.db import transaction
+from shared.db import get_engine, transaction
 from shared.db.models import ModelVersion
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.schemas.models import EvaluateRequest, EvaluateResult, ModelDetail, ModelList, ModelSummary
@@ -14,14 +16,29 @@ from shared.security import Principal
 from shared.services import model_loader
 from shared.services.scoring import features_for
 
+T = TypeVar("T")
 NO_MODEL = "No active model yet: upload the company's history and commit it to train one."
 
 
 def find_version(session: Session, principal: Principal, version: int | None) -> ModelVersion:
     """The requested version, or the active one; another tenant's version is simply not found."""
-    query = select(ModelVersion).where(ModelVersion.tenant_id == principal.tenant_id)
-    query = query.where(ModelVersion.version == version) if version is not None else query.where(ModelVersion.active.is_(True))
-    row = session.scalars(query).one_or_none()
+    return _found(session.scalars(select(ModelVersion).where(*_which(principal, version))).one_or_none(), version)
+
+
+def find_artifact(principal: Principal, version: int | None) -> Row:
+    """`find_version`'s artifact columns (`model_loader.Registered`) only, for scoring: decoding
+    the row's JSON reports was most of a prediction's registry lookup."""
+    query = select(ModelVersion.tenant_id, ModelVersion.version, ModelVersion.artifact_uri, ModelVersion.sha256)
+    with get_engine().connect() as connection:
+        return _found(connection.execute(query.where(*_which(principal, version))).one_or_none(), version)
+
+
+def _which(principal: Principal, version: int | None) -> tuple[ColumnElement[bool], ...]:
+    requested = ModelVersion.version == version if version is not None else ModelVersion.active.is_(True)
+    return ModelVersion.tenant_id == principal.tenant_id, requested
+
+
+def _found(row: T | None, version: int | None) -> T:
     if row is None:
         if version is None:
             raise Conflict(NO_MODEL)
@@ -71,8 +88,7 @@ def evaluate(settings: Settings, principal: Principal, version: int, request: Ev
     labels = [order.invoiced for order in request.orders]
     if len(set(labels)) < 2:
         raise InvalidInput("Send invoiced and refused orders: the metrics need both.", errors=[])
-    with transaction() as session:
-        row = find_version(session, principal, version)
+    row = find_artifact(principal, version)
     model = model_loader.load_version(settings, row)
     metrics = model.evaluate(features_for(principal, request.orders), labels)
     return EvaluateResult(model_version=row.version, orders=len(labels), metrics=metrics)

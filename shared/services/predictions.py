@@ -27,15 +27,14 @@ from shared.schemas.models import (
 )
 from shared.security import Principal
 from shared.services import model_loader
-from shared.services.models import find_version
+from shared.services.models import find_artifact
 from shared.services.scoring import context_for, features_for
 
 INDEXED_PER_TRANSACTION = 200  # batches: up to 100,000 decisions
 
 
 def predict(settings: Settings, principal: Principal, request: PredictionRequest) -> PredictionResponse:
-    with transaction() as session:
-        version = find_version(session, principal, request.model_version)
+    version = find_artifact(principal, request.model_version)
     model = model_loader.load_version(settings, version)
     context = context_for(principal, request.orders)
     known = context.has_customers([order.customer_id for order in request.orders])
