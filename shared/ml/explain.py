@@ -345,29 +345,30 @@ def top_reasons(
     """
     impacts = probability_impacts(raw, contributions)
     count = min(count, impacts.shape[1])
-    reasons = np.empty((len(raw), count), dtype=object)
     if count == 0:
-        return reasons.tolist()
+        return [[] for _ in raw]
     strength = np.abs(impacts)
     top = np.argpartition(-strength, count - 1, axis=1)[:, :count]
     order = np.argsort(-np.take_along_axis(strength, top, axis=1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
-    impact = np.round(np.take_along_axis(impacts, top, axis=1), 6)
-    for f in np.unique(top).tolist():
-        rows, slots = np.nonzero(top == f)
+    impact = np.round(np.take_along_axis(impacts, top, axis=1), 6).ravel()
+    top = top.ravel()  # reason i: order i // count's (i % count + 1)-th
+    by_feature = np.argsort(top, kind="stable")
+    starts = np.flatnonzero(np.diff(top[by_feature], prepend=-1))
+    reasons: list[dict | None] = [None] * len(top)
+    for f, positions in zip(top[by_feature[starts]].tolist(), np.split(by_feature, starts[1:])):
         name = names[f]
+        rows = positions // count
         values, shown = _shown(np.asarray(features[name])[rows] if name in features else np.full(len(rows), None))
         label = feature_label(name)
-        reasons[rows, slots] = [
-            {
+        for position, value, text, change in zip(positions.tolist(), values, shown, impact[positions].tolist()):
+            reasons[position] = {
                 "feature": name,
                 "description": f"{label} ({text}) {'raised' if change >= 0 else 'lowered'} the chance of invoicing",
                 "value": value,
                 "impact": change,
             }
-            for value, text, change in zip(values, shown, impact[rows, slots].tolist())
-        ]
-    return reasons.tolist()
+    return [reasons[start : start + count] for start in range(0, len(reasons), count)]
 
 
 def _shown(values: np.ndarray) -> tuple[list, list[str]]:
