@@ -46,15 +46,18 @@ def _json_text(value: object) -> str:
 def engine_for(url: str) -> Engine:
     parsed = make_url(url)
     # hide_parameters: bound values (hashes, documents) never reach logs or error messages.
-    options: dict = {"hide_parameters": True, "pool_pre_ping": True, "json_serializer": _json_text}
-    if parsed.get_backend_name() == "sqlite":
+    # pre_ping: a pooled connection a database server dropped is replaced before use; a SQLite
+    # file has no server to drop it, so there it would only be a query more per checkout.
+    sqlite = parsed.get_backend_name() == "sqlite"
+    options: dict = {"hide_parameters": True, "pool_pre_ping": not sqlite, "json_serializer": _json_text}
+    if sqlite:
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"check_same_thread": False, "timeout": 30}
     if parsed.get_backend_name() == "mssql":
         options["fast_executemany"] = True  # pyodbc sends a batch's rows in one round trip
     engine = create_engine(parsed, **options)
-    if parsed.get_backend_name() == "sqlite":
+    if sqlite:
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_immediate)
     if wants_entra_token(parsed):
