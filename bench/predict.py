@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/predict.py [--orders 20000] [--repeats 200]
 
-One order (p50, p99); then 500 orders (median), each request followed by a bare `predict_proba`
+One order (p50, p99 of `repeats` requests); then 500 orders (median of `repeats` / 2), each
+request followed by a bare `predict_proba`
 of the same loaded model on prebuilt features for those 500 orders (alternating, so a busy moment
 of the machine weighs on both alike), and the overhead ratio; last,
 the first prediction after a cold start (a fresh devhost process on the same data).
@@ -83,7 +84,7 @@ def main() -> None:
         bare_predict = bare_model(running.data_dir, pending)
         bare_predict()
         batch, bare = [], []
-        for _ in range(max(10, args.repeats // 10)):
+        for _ in range(max(10, args.repeats // 2)):
             batch.append(timed(client, pending))
             bare.append(elapsed_ms(bare_predict))
         headers = dict(client.headers)
