@@ -1,5 +1,5 @@
 """Persistence: one engine per process, typed ORM models, Alembic migrations shipped in the package."""
 
-from shared.db.engine import get_engine, transaction
+from shared.db.engine import get_engine, reading, transaction
 
-__all__ = ["get_engine", "transaction"]
+__all__ = ["get_engine", "reading", "transaction"]

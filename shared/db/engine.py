@@ -8,12 +8,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic_core import to_json
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import get_settings
 from shared.db.azure_sql import use_entra_tokens, wants_entra_token
+
+_READING = "creditgate_reading"
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -31,10 +33,11 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:
-    # Take the write lock up front: a deferred transaction that reads, then writes, fails with
-    # SQLITE_BUSY_SNAPSHOT under concurrency instead of waiting its turn.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection: Connection) -> None:
+    # A writer takes the write lock up front: a deferred transaction that reads, then writes,
+    # fails with SQLITE_BUSY_SNAPSHOT under concurrency instead of waiting its turn. A reader
+    # (`reading`) takes none: under WAL it reads its snapshot beside the writer.
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(_READING) else "BEGIN IMMEDIATE")
 
 
 def _json_text(value: object) -> str:
@@ -59,7 +62,7 @@ def engine_for(url: str) -> Engine:
     engine = create_engine(parsed, **options)
     if sqlite:
         event.listen(engine, "connect", _tune_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
     if wants_entra_token(parsed):
         use_entra_tokens(engine)
     return engine
@@ -72,6 +75,15 @@ def get_engine() -> Engine:
 @lru_cache(maxsize=4)
 def _session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection for reads only, which never wait for a writer: on SQLite, a training job's
+    load or a prediction's lookups would otherwise queue behind every upload batch (and hold
+    the uploads back while they read)."""
+    with get_engine().connect() as connection:
+        yield connection.execution_options(**{_READING: True})
 
 
 @contextmanager

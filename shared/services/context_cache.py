@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from cachetools import LRUCache
 from sqlalchemy import bindparam, func, select
 
-from shared.db import get_engine
+from shared.db import reading
 from shared.db.models import Upload, UploadBatch
 from shared.services.history import load_context
 
@@ -82,7 +82,7 @@ _lock = threading.Lock()
 
 def context_for(tenant_id: uuid.UUID, customer_ids: Collection[str]) -> HistoryIndex:
     """An index of the stored context of `customer_ids` (at least), as `load_context` reads it."""
-    with get_engine().connect() as connection:
+    with reading() as connection:
         version, items = connection.execute(_STATE, {"tenant_id": tenant_id}).one()
     with _lock:
         cached = _entries.get(tenant_id)

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from shared.adapters.model_store import model_store_from_settings
 from shared.config import Settings
-from shared.db import get_engine
+from shared.db import reading
 from shared.schemas.health import Check, HealthReport
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def check(settings: Settings) -> HealthReport:
 
 
 def _ping_database() -> None:
-    with get_engine().connect() as connection:
+    with reading() as connection:
         connection.execute(text("SELECT 1"))
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Float, Result, Select, UnicodeText, bindparam, cast, select, type_coerce
 from sqlalchemy.types import NullType
 
-from shared.db import get_engine
+from shared.db import reading
 from shared.db.models import CreditLimit, Customer, Order, SerasaQuery
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def _load(tenant_id: uuid.UUID, *, context: bool, customer_ids: Collection[str] 
     parameters = {"tenant_id": tenant_id}
     if customer_ids is not None:
         parameters["customer_ids"] = sorted(customer_ids)
-    with get_engine().connect() as connection:
+    with reading() as connection:
         frames = {
             name: _fetch(connection.execute(query, parameters, execution_options={"yield_per": CHUNK_ROWS}))
             for name, query in _queries(context, customer_ids is not None).items()

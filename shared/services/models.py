@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
-from shared.db import get_engine, transaction
+from shared.db import reading, transaction
 from shared.db.models import ModelVersion
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.schemas.models import EvaluateRequest, EvaluateResult, ModelDetail, ModelList, ModelSummary
@@ -29,7 +29,7 @@ def find_artifact(principal: Principal, version: int | None) -> Row:
     """`find_version`'s artifact columns (`model_loader.Registered`) only, for scoring: decoding
     the row's JSON reports was most of a prediction's registry lookup."""
     query = select(ModelVersion.tenant_id, ModelVersion.version, ModelVersion.artifact_uri, ModelVersion.sha256)
-    with get_engine().connect() as connection:
+    with reading() as connection:
         return _found(connection.execute(query.where(*_which(principal, version))).one_or_none(), version)
 
 
