@@ -116,7 +116,7 @@ class HistoryIndex:
 
     def _codes(self, customer_ids: Iterable[str]) -> np.ndarray:
         """Customer codes; a customer with no stored row gets one that matches no row."""
-        codes = self._ids.get_indexer(np.asarray(customer_ids, dtype=object))
+        codes = _positions(self._ids, customer_ids)
         return np.where(codes >= 0, codes, len(self._ids))
 
     def has_customers(self, customer_ids: Iterable[str]) -> list[bool]:
@@ -180,6 +180,12 @@ class HistoryIndex:
         features = {name: columns[name] for name in FEATURE_LABELS} | customer_attributes
         order_attributes = _pick(_flatten(np.asarray(orders["attributes"], dtype=object)), "order_attr_")
         return features | order_attributes | serasa_attributes
+
+
+def _positions(index: pd.Index, values: Iterable[str]) -> np.ndarray:
+    """`index.get_indexer(values)`, asked with an object Index: a bare array of text is first
+    inferred to be pandas' string dtype, which cost more than the lookup itself."""
+    return index.get_indexer(pd.Index(np.asarray(values, dtype=object), dtype=object, copy=False))
 
 
 def _ns(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -317,7 +323,7 @@ class _OrderLedger:
         count = (end - begin).astype("float64")
 
         # An order that is also stored must not count itself (it may be stored with an earlier time).
-        rows, twins = self._twins.pairs(self._order_ids.get_indexer(order_ids))
+        rows, twins = self._twins.pairs(_positions(self._order_ids, order_ids))
         itself = (cust[rows] == self._owner[twins]) & (self._placed_at[twins] < t[rows])
         rows, twins = rows[itself], twins[itself]
         still_open = self._due_at[twins] > t[rows]
