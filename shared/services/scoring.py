@@ -27,7 +27,7 @@ def context_for(principal: Principal, orders: Sequence[OrderFields]) -> HistoryI
 def features_for(
     principal: Principal, orders: Sequence[OrderFields], context: HistoryIndex | None = None
 ) -> dict[str, np.ndarray]:
-    """The orders' features, an array per feature (in the order of `OrderFields`'s orders)."""
+    """The orders' features: an array per feature, its rows in the order of `orders`."""
     context = context if context is not None else context_for(principal, orders)
     return context.columns(order_columns(orders))
 
