@@ -29,7 +29,7 @@ from shared.errors import (
     NotFound,
     TooLarge,
 )
-from shared.schemas.base import field_errors, too_many
+from shared.schemas.base import PlainAnswer, field_errors, too_many
 from shared.security import Principal
 from shared.services import accounts
 
@@ -114,6 +114,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _encoded(body: BaseModel) -> bytes | str:
+    return body.encoded() if isinstance(body, PlainAnswer) else body.model_dump_json()
+
+
 def problem(status: int, title: str, detail: str, request_id: str, errors=(), headers=None) -> func.HttpResponse:
     body = {
         "type": f"urn:creditgate:problem:{title.lower().replace(' ', '-')}",
@@ -147,7 +151,7 @@ def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], 
                 settings = get_settings()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
                 reply = handler(call)
-                body = reply.body.model_dump_json() if reply.body is not None else None
+                body = _encoded(reply.body) if reply.body is not None else None
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 return func.HttpResponse(
                     body,

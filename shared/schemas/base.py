@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from shared.errors import FieldError, TooLarge
@@ -11,6 +12,16 @@ class Strict(BaseModel):
     """Request bodies: unknown fields are errors, so a typo never silently drops data."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PlainAnswer(BaseModel):
+    """An answer the service builds itself from JSON-native values (`model_construct`, never
+    validated). Its schema documents it; the bytes come straight from its fields through orjson,
+    in a third of the time of pydantic's serializer, which checks each of the thousands of values
+    of a 500-order answer against that schema."""
+
+    def encoded(self) -> bytes:
+        return orjson.dumps(dict(self))
 
 
 # NUL and other control characters break databases (PostgreSQL refuses NUL) and logs. A pattern,

@@ -8,7 +8,7 @@ from typing_extensions import TypedDict
 
 from pydantic import BaseModel, Field
 
-from shared.schemas.base import Strict
+from shared.schemas.base import PlainAnswer, Strict
 from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields
 
 
@@ -67,10 +67,10 @@ class PredictionRequest(Strict):
     model_version: Annotated[int, Field(ge=1)] | None = None
 
 
-# Answers are built by the service itself, so they are serialized without being validated again:
-# typed dicts, because pydantic serializes plain dicts against them as they are (it would
-# warn about a dict where a model is expected), and validating 2,000 objects of our own making
-# cost more than the rest of the response.
+# A prediction answer is built by the service itself from JSON-native values, so it is neither
+# validated (2,000 objects of our own making cost more than the rest of the response) nor encoded
+# against its schema (`PlainAnswer`); its parts are typed dicts, which describe plain dicts for
+# the OpenAPI document.
 class Reason(TypedDict):
     feature: str
     description: str
@@ -87,7 +87,7 @@ class Prediction(TypedDict):
     unknown_customer: Annotated[bool, Field(description="No stored data for this customer: scored without context.")]
 
 
-class PredictionResponse(BaseModel):
+class PredictionResponse(PlainAnswer):
     model_version: int
     predictions: list[Prediction]
 
