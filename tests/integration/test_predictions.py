@@ -1,12 +1,13 @@
 """Predictions against stored models: the per-worker cache and activation (rollback)."""
 
+import gc
 from pathlib import Path
 
 import pytest
 
 from shared.config import get_settings
 from shared.schemas.models import PredictionRequest
-from shared.services import model_loader, models, predictions, training
+from shared.services import context_cache, model_loader, models, predictions, training
 from tests.integration.conftest import upload_sample
 from tests.integration.test_training import versions
 
@@ -56,3 +57,17 @@ def test_a_warm_prediction_never_reads_the_artifact_again(tenant):
     model_loader.forget_tenant(tenant.tenant_id)  # what activation does: the next call loads afresh
     with pytest.raises(Exception, match="not found|No such|missing"):
         predictions.predict(get_settings(), tenant, request_for(ORDERS))
+
+
+def test_a_model_and_context_leave_the_caches_without_reference_cycles(tenant):
+    """A loaded model is frozen for the garbage collector (`model_loader`): had it or a cached
+    context any reference cycle, dropping them from the caches would leak it for good."""
+    training.run_job(get_settings(), upload_sample(tenant, orders=1000))
+    orders = [{**order, "order_id": f"{order['order_id']}-{k}"} for k in range(10) for order in ORDERS]
+    predictions.predict(get_settings(), tenant, request_for(orders))  # 80 orders: both threads explain
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    gc.collect()
+    model_loader.forget_tenant(tenant.tenant_id)
+    context_cache._entries.clear()
+    assert gc.collect() == 0
