@@ -142,7 +142,7 @@ class HistoryIndex:
     def columns(self, orders: Columns) -> dict[str, np.ndarray]:
         """`features` as an array per feature: scoring a request needs no frame, whose building
         and per-column access cost a tenth of the request."""
-        cust = self._codes(np.asarray(orders["customer_id"], dtype=object))
+        cust = self._codes(orders["customer_id"])
         t = _ns(orders["ordered_at"])
         amount = np.asarray(orders["amount"], dtype="float64")
         columns: dict[str, np.ndarray] = {
@@ -154,7 +154,7 @@ class HistoryIndex:
         columns |= customer_columns
         limit = self._limits.at(cust, t)
         serasa_columns, serasa_attributes = self._serasa.at(cust, t)
-        prior = self._ledger.before(np.asarray(orders["order_id"], dtype=object), cust, t)
+        prior = self._ledger.before(orders["order_id"], cust, t)
 
         with np.errstate(divide="ignore", invalid="ignore"):
             usable_limit = np.where(limit > 0, limit, np.nan)
@@ -314,7 +314,7 @@ class _OrderLedger:
         self._order_ids = pd.Index(ids, dtype=object)
         self._twins = Join(codes)
 
-    def before(self, order_ids: np.ndarray, cust: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    def before(self, order_ids: Iterable[str], cust: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         open_part = self.OPEN
         begin, end = self._timeline.span(cust, t, strict=True)
         sums = take(self._running, last(begin, end), 0.0)
