@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -62,8 +62,9 @@ class DatabaseSettings(BaseSettings):
         """No DATABASE_URL: the zero-setup local shape, where secrets may be generated on disk."""
         return self.database_url is None
 
-    @property
+    @cached_property
     def sqlalchemy_url(self) -> str:
+        # Once: every transaction asks, and resolving the path is a few system calls.
         return self.database_url or f"sqlite:///{(self.app_data_dir / 'creditgate.db').resolve()}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
@@ -22,20 +22,35 @@ NO_MODEL = "No active model yet: upload the company's history and commit it to t
 
 def find_version(session: Session, principal: Principal, version: int | None) -> ModelVersion:
     """The requested version, or the active one; another tenant's version is simply not found."""
-    return _found(session.scalars(select(ModelVersion).where(*_which(principal, version))).one_or_none(), version)
+    query = select(ModelVersion).where(*_which(by_version=version is not None))
+    return _found(session.scalars(query, _bound(principal, version)).one_or_none(), version)
 
 
 def find_artifact(principal: Principal, version: int | None) -> Row:
     """`find_version`'s artifact columns (`model_loader.Registered`) only, for scoring: decoding
     the row's JSON reports was most of a prediction's registry lookup."""
-    query = select(ModelVersion.tenant_id, ModelVersion.version, ModelVersion.artifact_uri, ModelVersion.sha256)
     with reading() as connection:
-        return _found(connection.execute(query.where(*_which(principal, version))).one_or_none(), version)
+        found = connection.execute(_ARTIFACT[version is not None], _bound(principal, version))
+        return _found(found.one_or_none(), version)
 
 
-def _which(principal: Principal, version: int | None) -> tuple[ColumnElement[bool], ...]:
-    requested = ModelVersion.version == version if version is not None else ModelVersion.active.is_(True)
-    return ModelVersion.tenant_id == principal.tenant_id, requested
+def _which(*, by_version: bool) -> tuple[ColumnElement[bool], ...]:
+    """The bound `version` of the bound `tenant_id`, or its active one."""
+    requested = ModelVersion.version == bindparam("version") if by_version else ModelVersion.active.is_(True)
+    return ModelVersion.tenant_id == bindparam("tenant_id"), requested
+
+
+def _bound(principal: Principal, version: int | None) -> dict:
+    return {"tenant_id": principal.tenant_id, "version": version}
+
+
+# Built once: SQLAlchemy derives the cache key of every new statement it runs, which cost twice
+# the query itself on each prediction.
+_ARTIFACT = {
+    by_version: select(ModelVersion.tenant_id, ModelVersion.version, ModelVersion.artifact_uri, ModelVersion.sha256)
+    .where(*_which(by_version=by_version))
+    for by_version in (False, True)
+}
 
 
 def _found(row: T | None, version: int | None) -> T:

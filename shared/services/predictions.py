@@ -31,6 +31,7 @@ from shared.services.models import find_artifact
 from shared.services.scoring import context_for, features_for
 
 INDEXED_PER_TRANSACTION = 200  # batches: up to 100,000 decisions
+_LOG_BATCH = insert(PredictionBatch)  # built once, as the registry's lookups (`models._ARTIFACT`)
 
 
 def predict(settings: Settings, principal: Principal, request: PredictionRequest) -> PredictionResponse:
@@ -45,7 +46,7 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
     decisions = {"order_id": scored.order_ids, "probability": scored.probability.tolist(), "invoice": scored.invoice.tolist()}
     with get_engine().begin() as connection:
         connection.execute(
-            insert(PredictionBatch),
+            _LOG_BATCH,
             {"tenant_id": principal.tenant_id, "model_version": version.version, "decisions": decisions, "created_at": utcnow()},
         )
     return PredictionResponse.model_construct(model_version=version.version, predictions=predictions)
