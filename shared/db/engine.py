@@ -30,6 +30,9 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     # ~4 MB: the prediction log's order index spreads each indexed batch over many pages, and
     # checkpoints that often made every other write wait on one.
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    # 16 MB of page cache per connection (SQLite's default is 2 MB): indexing logged decisions
+    # inserts into an index of every decision ever made, which thrashed the smaller cache.
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
 
 
