@@ -95,6 +95,10 @@ def _build_app() -> func.FunctionApp:
         await asyncio.sleep(0)
         return _json({"loop": id(asyncio.get_running_loop()), "thread": threading.current_thread().name})
 
+    @app.route(route="thread")
+    def thread_name(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(threading.current_thread().name)
+
     @app.route(route="slow")
     def slow(req: func.HttpRequest) -> func.HttpResponse:
         time.sleep(0.4)
@@ -219,6 +223,15 @@ def test_requests_are_served_concurrently(client):
         statuses = list(pool.map(lambda _: client.get("/slow").status_code, range(4)))
     assert statuses == [200] * 4
     assert time.perf_counter() - started < 1.3  # four 0.4 s requests, not one after the other
+
+
+def test_requests_one_after_another_stay_on_one_thread(client):
+    """Its caches hold what the last request used; waitress alone rotates through all 8 threads."""
+    served_by = set()
+    for _ in range(5):
+        served_by.add(client.get("/thread").text)
+        time.sleep(0.05)  # the thread is back waiting, among the 7 that waited longer
+    assert len(served_by) == 1
 
 
 def test_exception_is_a_500_problem_without_internals(client, caplog):
