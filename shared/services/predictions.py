@@ -9,6 +9,7 @@ history is always complete.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy import delete, insert, select
@@ -30,7 +31,11 @@ from shared.services import model_loader
 from shared.services.models import find_artifact
 from shared.services.scoring import context_for, features_for
 
-INDEXED_PER_TRANSACTION = 200  # batches: up to 100,000 decisions
+INDEXED_PER_TRANSACTION = 20  # batches: up to 10,000 decisions, about 0.1 s of SQLite's write lock
+# The timer pauses between its transactions to let other writers in: on SQLite, a writer that finds
+# the lock taken retries after sleeping (up to 0.1 s at a time), so a timer going straight on took
+# the lock back first, and a prediction's log write waited out the whole backlog (2 s for 200,000).
+TIMER_PAUSE_SECONDS = 0.05
 _LOG_BATCH = insert(PredictionBatch)  # built once, as the registry's lookups (`models._ARTIFACT`)
 # Core, not the ORM's bulk insert: its per-row bookkeeping was a quarter of indexing a decision.
 _LOG_ROWS = insert(PredictionLog.__table__)
@@ -58,7 +63,8 @@ def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
     """Moves logged batches into `prediction_log`, a row per decision; returns how many decisions.
 
     For one tenant (before its history is read) it waits for batches another run is moving, so
-    that what follows sees them; for every tenant (the timer) it skips those instead.
+    that what follows sees them; for every tenant (the timer) it skips those instead, and pauses
+    between transactions.
     """
     moved = 0
     while True:
@@ -86,6 +92,8 @@ def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
             moved += len(rows)
         if len(batches) < INDEXED_PER_TRANSACTION:
             return moved
+        if tenant_id is None:
+            time.sleep(TIMER_PAUSE_SECONDS)
 
 
 def history(principal: Principal, request: PredictionHistoryQuery) -> PredictionHistory:

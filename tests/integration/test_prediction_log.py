@@ -3,13 +3,14 @@ per-order log before any history query reads them, each exactly once, whoever mo
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from shared.config import get_settings
-from shared.db import transaction
+from shared.db import reading, transaction
 from shared.db.models import PredictionBatch, PredictionLog, Tenant
 from shared.db.types import utcnow
 from shared.schemas.models import PredictionHistoryQuery
@@ -74,3 +75,22 @@ def test_runs_for_one_tenant_and_for_all_at_once_move_each_decision_exactly_once
     newest = predictions.history(tenant, PredictionHistoryQuery(limit=7)).items
     assert {item.order_id for item in newest} == {f"O39-{i}" for i in range(7)}
     assert not any(item.invoice for item in newest)
+
+
+def test_the_timer_lets_a_prediction_log_its_decisions_between_its_transactions(tenant, monkeypatch):
+    """On SQLite a writer that finds the lock taken retries after sleeping; a timer that took the
+    lock straight back made a prediction's log write wait until the whole backlog was indexed."""
+    monkeypatch.setattr(predictions, "INDEXED_PER_TRANSACTION", 2)
+    logged_batches(tenant, batches=40, size=500)  # 20 transactions
+    indexed = select(func.count()).select_from(PredictionLog).where(PredictionLog.tenant_id == tenant.tenant_id)
+    with ThreadPoolExecutor(1) as pool:
+        indexing = pool.submit(predictions.index_decisions)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with reading() as connection:
+                if connection.scalar(indexed):
+                    break  # the first transaction is in; the next one is under way or about to be
+            time.sleep(0.005)
+        logged_batches(tenant, batches=1, size=1)  # a prediction request's write
+        assert not indexing.done(), "the write waited for the whole backlog"
+        assert indexing.result() >= 40 * 500 + 1
