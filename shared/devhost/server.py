@@ -16,10 +16,14 @@ _POLL_SECONDS = 1.0
 
 
 class _NewestWaiterFirst(threading.Condition):
-    """A condition whose `notify` wakes the thread that began waiting last, not first."""
+    """A condition whose `notify` wakes the thread that began waiting last, not first.
+
+    It turns CPython's own queue of waiters around for the call (`_waiters`, oldest first: private,
+    but the same from 3.11 to 3.13, and the devhost's tests fail if that changes).
+    """
 
     def notify(self, n: int = 1) -> None:
-        self._waiters.reverse()  # the waiting threads' locks, oldest first
+        self._waiters.reverse()
         try:
             super().notify(n)
         finally:
@@ -46,7 +50,7 @@ class HttpServer:
         self._map: dict[int, Any] = {}
         self._server = waitress.create_server(
             app, map=self._map, host=host, port=port, threads=threads, ident="creditgate-devhost",
-            _dispatcher=_WarmThreadFirst(threads),
+            _dispatcher=_WarmThreadFirst(threads),  # waitress's hook for its own tests; stable since 1.0
         )  # binds and listens here
         self.port: int = self._server.effective_port
         self._stopping = threading.Event()
