@@ -7,13 +7,15 @@ rows is the tenant's data version. It is read before the data, so what is cached
 than the version it is filed under: a change always misses the cache (at worst, one reload too
 many).
 
-A tenant whose batches brought at most `WHOLE_TENANT_ROWS` items is loaded and indexed whole by
-the first prediction after a change, so a request is lookups only. A larger one is loaded
-customer by customer, as they are scored, and indexed per request over its customers' rows.
+A tenant whose batches brought at most CONTEXT_WHOLE_TENANT_ROWS items is loaded and indexed
+whole by the first prediction after a change, so a request is lookups only. A larger one is loaded
+customer by customer, as they are scored, and indexed per request over its customers' rows. All
+the tenants of a worker keep at most CONTEXT_CACHE_ROWS rows, least recently used ones dropped.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Collection
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 from cachetools import LRUCache
 from sqlalchemy import bindparam, func, select
 
+from shared.config import get_settings
 from shared.db import reading
 from shared.db.models import Upload, UploadBatch
 from shared.services.history import load_context
@@ -30,9 +33,6 @@ from shared.services.history import load_context
 if TYPE_CHECKING:
     from shared.ml.features import HistoryIndex
     from shared.ml.frames import TenantHistory
-
-MAX_CACHED_ROWS = 1_000_000  # all tenants of a worker together; ~100 bytes a row
-WHOLE_TENANT_ROWS = 200_000
 
 _STATE = (
     select(func.count(), func.coalesce(func.sum(UploadBatch.received), 0))
@@ -76,22 +76,29 @@ class _ByCustomer:
 
 
 _Entry = _WholeTenant | _ByCustomer
-_entries: LRUCache[uuid.UUID, _Entry] = LRUCache(maxsize=MAX_CACHED_ROWS, getsizeof=lambda entry: entry.rows)
 _lock = threading.Lock()
+
+
+@functools.cache
+def _entries(max_rows: int) -> LRUCache[uuid.UUID, _Entry]:
+    """The worker's cache, made when the first context is asked for, from the settings then."""
+    return LRUCache(maxsize=max_rows, getsizeof=lambda entry: entry.rows)
 
 
 def context_for(tenant_id: uuid.UUID, customer_ids: Collection[str]) -> HistoryIndex:
     """An index of the stored context of `customer_ids` (at least), as `load_context` reads it."""
+    settings = get_settings()
+    entries = _entries(settings.context_cache_rows)
     with reading() as connection:
         version, items = connection.execute(_STATE, {"tenant_id": tenant_id}).one()
     with _lock:
-        cached = _entries.get(tenant_id)
+        cached = entries.get(tenant_id)
     current = cached if cached is not None and cached.version == version else _fresh(
-        tenant_id, version, whole=items <= WHOLE_TENANT_ROWS
+        tenant_id, version, whole=items <= settings.context_whole_tenant_rows
     )
     index, entry = current.context(tenant_id, frozenset(customer_ids))
     if entry is not cached:
-        _keep(tenant_id, entry)
+        _keep(entries, tenant_id, entry)
     return index
 
 
@@ -104,12 +111,12 @@ def _fresh(tenant_id: uuid.UUID, version: int, *, whole: bool) -> _Entry:
     return _ByCustomer(version, TenantHistory.from_frames(), customers=frozenset())
 
 
-def _keep(tenant_id: uuid.UUID, entry: _Entry) -> None:
+def _keep(entries: LRUCache[uuid.UUID, _Entry], tenant_id: uuid.UUID, entry: _Entry) -> None:
     with _lock:
-        current = _entries.get(tenant_id)
+        current = entries.get(tenant_id)
         if current is not None and current.version > entry.version:
             return  # another request already filed newer data
         try:
-            _entries[tenant_id] = entry
+            entries[tenant_id] = entry
         except ValueError:  # more rows than the whole cache: served, not kept
-            _entries.pop(tenant_id, None)
+            entries.pop(tenant_id, None)

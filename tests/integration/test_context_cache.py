@@ -1,6 +1,6 @@
 """The per-worker context cache on each database: a warm context reads no stored rows, gives
 exactly the features a fresh load gives, and a new batch is seen by the very next request,
-whether the tenant was loaded whole or customer by customer."""
+whether the tenant was loaded whole or customer by customer; its sizes are settings."""
 
 from __future__ import annotations
 
@@ -43,6 +43,12 @@ def statements() -> Iterator[list[str]]:
 
 def data_reads(seen: list[str]) -> list[str]:
     return [sql for sql in seen if any(f"FROM {table}" in sql for table in TABLES)]
+
+
+def configure(monkeypatch, **settings: int) -> None:
+    for name, value in settings.items():
+        monkeypatch.setenv(name, str(value))
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -89,7 +95,7 @@ def test_a_small_tenant_is_loaded_whole_once_and_every_customer_is_then_a_hit(te
 
 
 def test_a_large_tenant_is_loaded_customer_by_customer(tenant, sample, monkeypatch):
-    monkeypatch.setattr(context_cache, "WHOLE_TENANT_ROWS", 100)  # the sample brings ~450 items
+    configure(monkeypatch, CONTEXT_WHOLE_TENANT_ROWS=100)  # the sample brings ~450 items
     customers = sorted(set(sample.orders["customer_id"]))
     first, more = set(customers[:5]), set(customers[:8])
 
@@ -111,9 +117,9 @@ def test_a_large_tenant_is_loaded_customer_by_customer(tenant, sample, monkeypat
     assert wider.rows > cold.rows
 
 
-@pytest.mark.parametrize("whole_tenant_rows", [context_cache.WHOLE_TENANT_ROWS, 0])
+@pytest.mark.parametrize("whole_tenant_rows", [200_000, 0])
 def test_a_new_batch_is_seen_by_the_next_context(tenant, sample, monkeypatch, whole_tenant_rows):
-    monkeypatch.setattr(context_cache, "WHOLE_TENANT_ROWS", whole_tenant_rows)
+    configure(monkeypatch, CONTEXT_WHOLE_TENANT_ROWS=whole_tenant_rows)
     customer = sample.orders["customer_id"].iloc[-1]
     requests = requests_of(sample, {customer})
     before = context_cache.context_for(tenant.tenant_id, {customer}).features(requests)
@@ -125,3 +131,13 @@ def test_a_new_batch_is_seen_by_the_next_context(tenant, sample, monkeypatch, wh
 
     after = assert_features_of_a_fresh_load(context_cache.context_for(tenant.tenant_id, {customer}), tenant.tenant_id, requests)
     assert after.loc[f"new-{customer}", "prior_orders"] == before.loc[f"new-{customer}", "prior_orders"] + 1
+
+
+def test_a_context_larger_than_the_whole_cache_is_served_but_not_kept(tenant, sample, monkeypatch):
+    configure(monkeypatch, CONTEXT_CACHE_ROWS=100)  # the sample brings ~450 items
+    customers = set(sample.orders["customer_id"].iloc[:3])
+    for _ in range(2):
+        with statements() as seen:
+            index = context_cache.context_for(tenant.tenant_id, customers)
+        assert len(data_reads(seen)) == len(TABLES)  # read again: nothing was kept
+        assert_features_of_a_fresh_load(index, tenant.tenant_id, requests_of(sample, customers))

@@ -69,5 +69,5 @@ def test_a_model_and_context_leave_the_caches_without_reference_cycles(tenant):
     gc.unfreeze()
     gc.collect()
     model_loader.forget_tenant(tenant.tenant_id)
-    context_cache._entries.clear()
+    context_cache._entries.cache_clear()
     assert gc.collect() == 0
