@@ -1,6 +1,7 @@
 """Reads never queue behind a writer: while an upload's transaction is open, a training load, a
-prediction's lookups, an API key's check and the health check still answer (on SQLite, a reader that took the write
-lock up front waited out the writer and held back every other upload while it read)."""
+prediction's lookups, an API key's check and the health check still answer (on SQLite, a reader
+that took the write lock up front waited out the writer and held back every other upload while it
+read)."""
 
 from __future__ import annotations
 
