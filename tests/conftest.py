@@ -31,6 +31,13 @@ def postgres_url() -> Iterator[str]:
     yield from _postgres_database()
 
 
+@pytest.fixture(scope="session")
+def devhost_postgres_url() -> Iterator[str]:
+    """The end-to-end devhost's own database: its timers (indexing the decision log, requeueing
+    jobs) run for the whole session and must not touch what other tests set up in theirs."""
+    yield from _postgres_database()
+
+
 @pytest.fixture
 def fresh_postgres_url() -> Iterator[str]:
     """An empty database of the test's own, for what must start from nothing."""

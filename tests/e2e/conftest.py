@@ -47,7 +47,7 @@ def server_settings(database_url: str | None) -> dict[str, str]:
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def devhost(request, tmp_path_factory) -> Iterator[Devhost]:
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    database_url = request.getfixturevalue("devhost_postgres_url") if request.param == "postgresql" else None
     child = spawn(tmp_path_factory.mktemp(f"devhost-{request.param}"), server_settings(database_url))
     yield Devhost(child)
     assert child.stop() == 0, child.log.read_text(errors="replace")[-3000:]
