@@ -44,7 +44,8 @@ class ScoreHistogram(BaseModel):
 
 
 class Calibration(BaseModel):
-    """scikit-learn's `calibration_curve` (10 uniform bins, empty ones left out), per bin."""
+    """scikit-learn's `calibration_curve` (10 uniform bins, empty ones left out), per bin; as
+    there, a bin holds lower < p <= upper (the first also p = 0)."""
 
     lower: list[float]
     upper: list[float]
