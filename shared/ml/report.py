@@ -158,7 +158,9 @@ def tradeoff(y: np.ndarray, p: np.ndarray) -> dict[str, dict[str, list]]:
     """Automation against precision for every cutoff of each automatic decision (see
     `_cutoff_curves`): what a company picks its policy's cutoffs or precision targets from."""
     return {
-        side: _columns(downsample(np.column_stack([share, precision])), cutoff=cutoff, share=share, precision=precision)
+        side: _columns(
+            downsample(np.column_stack([share, precision])), cutoff=cutoff, share=share, precision=precision
+        )
         for side, (cutoff, share, precision) in _cutoff_curves(y, p).items()
     }
 
@@ -190,7 +192,11 @@ def decision_mix(
         raise ValueError(f"hold_below {hold_below} is above invoice_at {invoice_at}")
     invoice = p >= invoice_at if invoice_at is not None else np.zeros(len(p), dtype=bool)
     hold = p < hold_below if hold_below is not None else np.zeros(len(p), dtype=bool)
-    counts = {"invoiced": int(invoice.sum()), "reviewed": int((~invoice & ~hold).sum()), "held": int(hold.sum())}
+    counts = {
+        "invoiced": int(invoice.sum()),
+        "reviewed": int((~invoice & ~hold).sum()),
+        "held": int(hold.sum()),
+    }
     n = len(y)
     return {
         "invoice_at": invoice_at,
@@ -209,7 +215,10 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def feature_importance(
-    explainer: LinearExplainer | TreeExplainer, X: np.ndarray, names: list[str], max_rows: int = IMPORTANCE_ROWS
+    explainer: LinearExplainer | TreeExplainer,
+    X: np.ndarray,
+    names: list[str],
+    max_rows: int = IMPORTANCE_ROWS,
 ) -> list[dict]:
     """Per feature, as the reasons name it, the mean absolute impact on the probability (what
     the reasons show per order) over at most `max_rows` rows of `X` spread evenly over it (the
@@ -225,8 +234,8 @@ def feature_importance(
 
 def compact_holdout(y: np.ndarray, p: np.ndarray) -> dict[str, object]:
     """The holdout as per-class counts of its scores rounded to 1/`SCORE_SCALE`: at most 10,001
-    entries whatever its size (the orders themselves could be 100,000s), and enough to recompute `decision_mix` for new cutoffs (exact but for
-    orders scored within 1/20,000 of a cutoff)."""
+    entries however many orders it has, and enough to recompute `decision_mix` for new cutoffs
+    (exact but for orders scored within 1/20,000 of a cutoff)."""
     score = np.rint(np.asarray(p) * SCORE_SCALE).astype(np.int64)
     values, position = np.unique(score, return_inverse=True)
     invoiced = np.bincount(position, weights=y, minlength=len(values)).astype(np.int64)

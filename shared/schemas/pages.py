@@ -19,6 +19,7 @@ from shared.schemas.base import Strict
 
 MAX_PAGE = 100
 T = TypeVar("T")
+Cursor = Annotated[str, Field(min_length=1, max_length=200, description="`next_cursor` of the previous page.")]
 
 
 class Position(NamedTuple):
@@ -43,7 +44,7 @@ def decode_cursor(cursor: str) -> Position:
 
 
 class PageQuery(Strict):
-    cursor: Annotated[str, Field(min_length=1, max_length=200, description="`next_cursor` of the previous page.")] | None = None
+    cursor: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE, description="Items per page.")] = 50
 
     @field_validator("cursor")

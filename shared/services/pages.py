@@ -14,15 +14,17 @@ from shared.schemas.pages import PageQuery, Position, encode_cursor
 Row = TypeVar("Row", Upload, TrainingJob)
 
 
-def newest_first(session: Session, entity: type[Row], tenant_id: uuid.UUID, page: PageQuery) -> tuple[list[Row], str | None]:
+def newest_first(
+    session: Session, entity: type[Row], tenant_id: uuid.UUID, page: PageQuery
+) -> tuple[list[Row], str | None]:
     """One page of the tenant's `entity` rows by (created_at, id) descending, and the cursor of
     the next page (None on the last). One row more than the page is read to know there is a next."""
     query = select(entity).where(entity.tenant_id == tenant_id)
     if (after := page.position) is not None:
-        query = query.where(
-            or_(entity.created_at < after.created_at, and_(entity.created_at == after.created_at, entity.id < after.id))
-        )
-    rows = session.scalars(query.order_by(entity.created_at.desc(), entity.id.desc()).limit(page.limit + 1)).all()
+        at = entity.created_at
+        query = query.where(or_(at < after.created_at, and_(at == after.created_at, entity.id < after.id)))
+    newest = query.order_by(entity.created_at.desc(), entity.id.desc())
+    rows = session.scalars(newest.limit(page.limit + 1)).all()
     if len(rows) <= page.limit:
         return list(rows), None
     last = rows[page.limit - 1]
