@@ -32,3 +32,9 @@ def activate_model(call: ApiRequest) -> Reply:
 def evaluate_model(call: ApiRequest) -> Reply:
     version = call.route_int("version", "model version")
     return Reply(models.evaluate(call.settings, call.tenant, version, call.parse_batch(EvaluateRequest, "orders")))
+
+
+@bp.route(route="models/{version:int}/report", methods=["GET"])
+@endpoint()
+def model_report(call: ApiRequest) -> Reply:
+    return Reply(models.get_report(call.tenant, call.route_int("version", "model version")))

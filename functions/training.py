@@ -6,10 +6,17 @@ import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
 from shared.config import get_settings
+from shared.schemas.pages import PageQuery
 from shared.services import outbox, training, training_jobs
 
 bp = func.Blueprint()
 log = logging.getLogger("creditgate.training")
+
+
+@bp.route(route="training-jobs", methods=["GET"])
+@endpoint()
+def list_training_jobs(call: ApiRequest) -> Reply:
+    return Reply(training_jobs.list_training_jobs(call.tenant, call.parse(PageQuery, dict(call.raw.params))))
 
 
 @bp.route(route="training-jobs/{job_id}", methods=["GET"])

@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
+from shared.schemas.pages import PageQuery
 from shared.schemas.uploads import CommitRequest, UploadOpen
 from shared.services import uploads
 
@@ -13,6 +14,12 @@ bp = func.Blueprint()
 @endpoint()
 def open_upload(call: ApiRequest) -> Reply:
     return Reply(uploads.open_upload(call.tenant, call.parse(UploadOpen)), status=201)
+
+
+@bp.route(route="uploads", methods=["GET"])
+@endpoint()
+def list_uploads(call: ApiRequest) -> Reply:
+    return Reply(uploads.list_uploads(call.tenant, call.parse(PageQuery, dict(call.raw.params))))
 
 
 @bp.route(route="uploads/{upload_id}", methods=["GET"])

@@ -42,12 +42,16 @@ from shared.schemas.models import (
     PredictionRequest,
     PredictionResponse,
 )
+from shared.schemas.pages import PageQuery
+from shared.schemas.reports import ModelReport
 from shared.schemas.uploads import (
     BatchResult,
     CommitRequest,
     CommitResult,
+    TrainingJobList,
     TrainingJobStatus,
     UploadCreated,
+    UploadList,
     UploadOpen,
     UploadStatus,
 )
@@ -361,6 +365,15 @@ OPERATIONS: tuple[Operation, ...] = (
         },
     ),
     Operation(
+        "list_uploads",
+        "GET",
+        "/uploads",
+        "List the company's uploads",
+        "uploads",
+        {200: Answer("Newest first, each as GET /uploads/{upload_id} answers it.", UploadList)},
+        query=PageQuery,
+    ),
+    Operation(
         "upload_status",
         "GET",
         "/uploads/{upload_id}",
@@ -392,6 +405,15 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=_ITEM_ERRORS,
         examples={name: {"batch": 1, "items": items} for name, items in _BATCHES.items()},
         description="Items are upserted by their dataset's key. Each example is named after its dataset.",
+    ),
+    Operation(
+        "list_training_jobs",
+        "GET",
+        "/training-jobs",
+        "List the company's training jobs",
+        "training",
+        {200: Answer("Newest first, each as GET /training-jobs/{job_id} answers it.", TrainingJobList)},
+        query=PageQuery,
     ),
     Operation(
         "training_job_status",
@@ -443,6 +465,21 @@ OPERATIONS: tuple[Operation, ...] = (
         request=EvaluateRequest,
         errors={404: "No such model version."},
         examples={"labeled orders": {"orders": _ORDERS}},
+    ),
+    Operation(
+        "model_report",
+        "GET",
+        "/models/{version}/report",
+        "Read a model version's holdout report",
+        "models",
+        {
+            200: Answer(
+                "ROC, PR and KS curves, score histogram, calibration, feature importance, the automation "
+                "against precision trade-off, and the decisions of the cutoffs in force, on the holdout.",
+                ModelReport,
+            )
+        },
+        errors={404: "No such model version, or it was trained before reports existed (retrain)."},
     ),
     Operation(
         "predict",

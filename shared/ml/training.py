@@ -28,6 +28,7 @@ from shared.ml.features import build_features
 from shared.ml.frames import TenantHistory
 from shared.ml.metrics import compute_metrics, youden_threshold
 from shared.ml.model import CreditModel
+from shared.ml.report import model_report
 
 MIN_LABELED = 200
 MIN_PER_CLASS = 20
@@ -47,6 +48,8 @@ class TrainingResult:
     stage_seconds: dict[str, float]
     holdout_features: pd.DataFrame
     holdout_labels: np.ndarray
+    holdout_probability: np.ndarray  # by the model refitted on every order before the holdout
+    model_report: dict  # `shared.ml.report.model_report`, stored beside the model version
 
     def report(self) -> dict:
         """Everything JSON-able about the run (for the model registry and the artifact manifest)."""
@@ -156,7 +159,8 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
     # the model the final refit makes, less only the holdout's own orders.
     before = slice(0, holdout.start)
     tested = final.fit(X[before], y[before], categorical, seed)
-    holdout_metrics = compute_metrics(y[holdout], tested.predict_proba(X[holdout])[:, 1], threshold)
+    holdout_probability = tested.predict_proba(X[holdout])[:, 1]
+    holdout_metrics = compute_metrics(y[holdout], holdout_probability, threshold)
     del tested
     stage_seconds["holdout"] = clock.lap()
 
@@ -170,6 +174,8 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         metrics=holdout_metrics,
     )
     stage_seconds["refit"] = clock.lap()
+    report = model_report(y[holdout], holdout_probability, model.explainer, X[holdout], data.encoder.columns_)
+    stage_seconds["report"] = clock.lap()
     return TrainingResult(
         model=model,
         holdout_metrics=holdout_metrics,
@@ -187,6 +193,8 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         stage_seconds={name: round(seconds, 3) for name, seconds in stage_seconds.items()},
         holdout_features=data.holdout_features,
         holdout_labels=y[holdout],
+        holdout_probability=holdout_probability,
+        model_report=report,
     )
 
 

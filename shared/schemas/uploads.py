@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from shared.schemas.base import Strict
 from shared.schemas.datasets import MAX_BATCH_NUMBER, Dataset
+from shared.schemas.pages import Page
 
 
 class UploadOpen(Strict):
@@ -58,10 +59,22 @@ class UploadStatus(BaseModel):
 
 
 class TrainingJobStatus(BaseModel):
-    job_id: uuid.UUID
+    """Read from a `TrainingJob` row by attribute (its `id` is the `job_id`), so a column added to
+    both is answered by the single GET and the list alike."""
+
+    job_id: uuid.UUID = Field(validation_alias=AliasChoices("job_id", "id"))
     status: Literal["queued", "running", "succeeded", "failed"]
     model_version: int | None
     error: str | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+
+class UploadList(Page[UploadStatus]):
+    pass
+
+
+class TrainingJobList(Page[TrainingJobStatus]):
+    pass

@@ -210,6 +210,7 @@ def _register(job_id, attempt, tenant_id, result, manifest, uri, comparison) -> 
                 threshold=result.threshold, metrics=result.holdout_metrics, leaderboard=result.leaderboard,
                 features=result.features, row_counts=result.row_counts, champion_comparison=comparison,
                 data_from=first, data_to=last, artifact_uri=uri, sha256=manifest["sha256"], active=activate,
+                report=result.model_report,
             )
         )
         job.status, job.model_version, job.finished_at, job.lease_expires_at = "succeeded", version, utcnow(), None

@@ -28,11 +28,14 @@ from shared.schemas.uploads import (
     CommitResult,
     DatasetProgress,
     UploadCreated,
+    UploadList,
     UploadOpen,
     UploadStatus,
 )
+from shared.schemas.pages import PageQuery
 from shared.security import Principal
 from shared.services import outbox
+from shared.services.pages import newest_first
 
 TABLES: dict[str, Table] = {
     "customers": Customer.__table__,
@@ -140,20 +143,37 @@ def commit_upload(settings: Settings, principal: Principal, upload_id: uuid.UUID
 
 def upload_status(principal: Principal, upload_id: uuid.UUID) -> UploadStatus:
     with transaction() as session:
-        upload = _upload(session, principal, upload_id)
-        progress = session.execute(
-            select(UploadBatch.dataset, func.count(), func.sum(UploadBatch.received))
-            .where(UploadBatch.upload_id == upload.id)
-            .group_by(UploadBatch.dataset)
-        ).all()
-        expected = upload.expected_batches or {}
-        datasets = {name: DatasetProgress(batches=0, items=0, expected_batches=count) for name, count in expected.items()}
-        for name, batches, items in progress:
-            datasets[name] = DatasetProgress(batches=batches, items=items, expected_batches=expected.get(name))
-        return UploadStatus(
-            upload_id=upload.id, status=upload.status, datasets=datasets, training_job_id=upload.training_job_id,
-            created_at=upload.created_at, committed_at=upload.committed_at,
+        return _statuses(session, [_upload(session, principal, upload_id)])[0]
+
+
+def list_uploads(principal: Principal, page: PageQuery) -> UploadList:
+    """The company's uploads, newest first, each as `upload_status` answers it."""
+    with transaction() as session:
+        rows, next_cursor = newest_first(session, Upload, principal.tenant_id, page)
+        return UploadList(items=_statuses(session, rows), next_cursor=next_cursor)
+
+
+def _statuses(session: Session, rows: list[Upload]) -> list[UploadStatus]:
+    """Status and per-dataset progress of each upload, the progress of all of them in one query."""
+    expected = {row.id: row.expected_batches or {} for row in rows}
+    progress = {
+        upload_id: {name: DatasetProgress(batches=0, items=0, expected_batches=count) for name, count in counts.items()}
+        for upload_id, counts in expected.items()
+    }
+    received = session.execute(
+        select(UploadBatch.upload_id, UploadBatch.dataset, func.count(), func.sum(UploadBatch.received))
+        .where(UploadBatch.upload_id.in_(list(expected)))
+        .group_by(UploadBatch.upload_id, UploadBatch.dataset)
+    ).all() if rows else []
+    for upload_id, name, batches, items in received:
+        progress[upload_id][name] = DatasetProgress(batches=batches, items=items, expected_batches=expected[upload_id].get(name))
+    return [
+        UploadStatus(
+            upload_id=row.id, status=row.status, datasets=progress[row.id], training_job_id=row.training_job_id,
+            created_at=row.created_at, committed_at=row.committed_at,
         )
+        for row in rows
+    ]
 
 
 def _upload(session: Session, principal: Principal, upload_id: uuid.UUID, lock: LockMode | None = None) -> Upload:

@@ -70,6 +70,7 @@ def tenant(devhost) -> Tenant:
         "get_model": version,
         "activate_model": version,
         "evaluate_model": version,
+        "model_report": version,
     }
     return Tenant(headers, real | {f"receive_batch_{name}": {"upload_id": open_upload} for name in DATASETS})
 

@@ -101,3 +101,32 @@ def test_an_api_key_caller_gets_predictions(devhost, trained):
     with devhost.client(headers={"X-API-Key": key}) as client:
         answer = client.post("/predictions", json={"orders": undecided(sample)[:1]})
     assert answer.status_code == 200 and len(answer.json()["predictions"]) == 1
+
+
+def test_the_model_report_and_the_lists_answer_the_company_and_no_other(devhost, trained):
+    headers, _, job = trained
+    version = job["model_version"]
+    with devhost.client(headers=headers) as client:
+        report = client.get(f"/models/{version}/report")
+        detail = client.get(f"/models/{version}").json()
+        jobs = client.get("/training-jobs", params={"limit": 1}).json()
+        single_job = client.get(f"/training-jobs/{job['job_id']}").json()
+        uploads = client.get("/uploads").json()
+        bad_cursor = client.get("/uploads", params={"cursor": "nope"})
+        too_many = client.get("/training-jobs", params={"limit": 101})
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["holdout_orders"] == detail["row_counts"]["holdout"]
+    assert body["ks"]["ks"] == pytest.approx(detail["metrics"]["ks"])
+    assert 0 < len(body["roc"]["fpr"]) <= 200 and body["feature_importance"]
+    assert body["decision_mix"]["invoice_at"] == detail["threshold"] and body["headline"]["precision"] == 0.98
+    assert jobs["items"] == [single_job] and jobs["next_cursor"] is None
+    assert [item["training_job_id"] for item in uploads["items"]] == [job["job_id"]]
+    for answer, field in ((bad_cursor, "cursor"), (too_many, "limit")):
+        assert answer.status_code == 422 and answer.headers["content-type"].startswith("application/problem+json")
+        assert [error["loc"] for error in answer.json()["errors"]] == [[field]]
+
+    with devhost.client(headers=devhost.signup()) as client:
+        assert client.get(f"/models/{version}/report").status_code == 404
+        assert client.get("/uploads").json() == {"items": [], "next_cursor": None}
+        assert client.get("/training-jobs").json() == {"items": [], "next_cursor": None}

@@ -17,8 +17,12 @@ from shared.services import uploads
 
 @pytest.fixture
 def tenant(database) -> Principal:
+    return new_company()
+
+
+def new_company(name: str = "Distribuidora Exemplo") -> Principal:
     with transaction() as session:
-        row = Tenant(company="Distribuidora Exemplo")
+        row = Tenant(company=name)
         session.add(row)
         session.flush()
         return Principal(tenant_id=row.id)

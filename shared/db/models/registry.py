@@ -28,6 +28,9 @@ class ModelVersion(Base):
     features: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     row_counts: Mapped[dict[str, int]] = mapped_column(JSON)
     champion_comparison: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The holdout report (`shared.ml.report`): tens of KB, so loaded only when read (GET .../report).
+    # Null for versions trained before reports existed.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     data_from: Mapped[datetime] = mapped_column(UtcDateTime)
     data_to: Mapped[datetime] = mapped_column(UtcDateTime)
     artifact_uri: Mapped[str] = mapped_column(String(1000))

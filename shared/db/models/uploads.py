@@ -15,6 +15,7 @@ from shared.db.types import UtcDateTime, utcnow
 
 class Upload(Base):
     __tablename__ = "uploads"
+    __table_args__ = (Index("ix_uploads_tenant_created", "tenant_id", "created_at", "id"),)  # the list, newest first
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -44,7 +45,10 @@ class UploadBatch(Base):
 
 class TrainingJob(Base):
     __tablename__ = "training_jobs"
-    __table_args__ = (Index("ix_training_jobs_status_lease", "status", "lease_expires_at"),)
+    __table_args__ = (
+        Index("ix_training_jobs_status_lease", "status", "lease_expires_at"),
+        Index("ix_training_jobs_tenant_created", "tenant_id", "created_at", "id"),  # the list, newest first
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from shared.ml import TrainingError
 from shared.ml.candidates import BOOSTING, LOGISTIC, default_candidates
 from shared.ml.frames import TenantHistory
 from shared.ml.metrics import compute_metrics, youden_threshold
+from shared.ml.report import expand_holdout, headline, roc_points
 from shared.ml.training import TrainingData, train_model
 from shared.sample_data import generate
 
@@ -65,7 +67,7 @@ def test_the_report_lists_every_candidate_of_both_families_and_the_split(trained
     assert counts["holdout"] == 3800 and counts["validation"] == 3040
     assert len(trained.holdout_features) == len(trained.holdout_labels) == counts["holdout"]
     assert trained.data_range["first_ordered_at"] < trained.data_range["last_ordered_at"]
-    assert set(trained.stage_seconds) == {"selection", "holdout", "refit"}
+    assert set(trained.stage_seconds) == {"selection", "holdout", "refit", "report"}
 
     assert METRIC_NAMES <= set(trained.holdout_metrics)
     assert trained.holdout_metrics["threshold"] == trained.threshold == trained.model.threshold
@@ -84,6 +86,23 @@ def test_the_holdout_is_the_most_recent_fifth_and_lets_a_champion_be_compared(te
     # the refitted model has seen the holdout, so it scores it at least about as well
     refit = trained.model.evaluate(trained.holdout_features, trained.holdout_labels)
     assert refit["roc_auc"] >= trained.holdout_metrics["roc_auc"] - 0.005
+
+
+def test_the_report_is_built_from_the_holdout_scores_the_metrics_were_computed_on(trained):
+    report, y, p = trained.model_report, trained.holdout_labels, trained.holdout_probability
+    assert report["holdout_orders"] == len(y) == len(p) == trained.row_counts["holdout"]
+    assert roc_auc_score(y, p) == trained.holdout_metrics["roc_auc"]
+    assert report["roc"] == roc_points(y, p) and report["headline"] == headline(y, p)
+    assert report["ks"]["ks"] == pytest.approx(trained.holdout_metrics["ks"])
+    assert report["calibration"]["brier"] == pytest.approx(trained.holdout_metrics["brier"])
+    assert expand_holdout(report["holdout"])[0].sum() == y.sum()
+
+    importance = report["feature_importance"]
+    assert sorted(entry["feature"] for entry in importance) == sorted(trained.model.encoder.columns_)
+    impacts = [entry["mean_abs_impact"] for entry in importance]
+    assert impacts == sorted(impacts, reverse=True) and 0 < impacts[0] < 1
+    assert next(e for e in importance if e["feature"] == "serasa_score")["description"] == "Serasa score"
+    json.dumps(report)
 
 
 def test_training_is_deterministic_for_a_seed():
