@@ -61,11 +61,14 @@ def environment(data_dir: Path, settings: Mapping[str, str] = ()) -> dict[str, s
     return env
 
 
-def spawn(data_dir: Path, settings: Mapping[str, str] = (), port: int | None = None, timeout: float = 60) -> ChildDevhost:
-    """Migrate the database, start the devhost and wait for its banner."""
+def spawn(
+    data_dir: Path, settings: Mapping[str, str] = (), port: int | None = None, timeout: float = 60, *, migrate: bool = True
+) -> ChildDevhost:
+    """Migrate the database (unless `migrate=False`), start the devhost and wait for its banner."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = environment(data_dir, settings)
-    subprocess.run([sys.executable, "-m", "shared.db.migrate"], env=env, cwd=REPO, check=True)
+    if migrate:
+        subprocess.run([sys.executable, "-m", "shared.db.migrate"], env=env, cwd=REPO, check=True)
     port = port or free_port()
     log = data_dir / "devhost.log"
     with open(log, "wb") as output:
