@@ -57,7 +57,8 @@ class ChildDevhost:
 def environment(data_dir: Path, settings: Mapping[str, str] = ()) -> dict[str, str]:
     """This process's environment without any CreditGate setting, then exactly `settings`."""
     env = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
-    env.update(APP_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO), **dict(settings))
+    env.update(APP_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO))
+    env.update(settings)  # may move APP_DATA_DIR elsewhere (the log stays in data_dir)
     return env
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from shared.sample_data import generate
 from shared.schemas.accounts import SignupRequest
 from shared.security import Principal
 from shared.services import accounts, training
+from tests.disk import fill, tiny_filesystem
 from tests.integration.conftest import upload_sample
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,29 +97,6 @@ def test_a_full_database_answers_503_with_retry_after_and_writes_nothing_of_the_
     accepted = call(uploads.receive_batch, "POST", f"uploads/{upload_id}/customers", batch, token, **route)
     assert accepted.status_code == 200, accepted.get_body()
     assert answer(accepted)["inserted"] == len(items) == _customers(tenant_id)
-
-
-@contextmanager
-def tiny_filesystem(path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs at `path` (needs root with CAP_SYS_ADMIN, as in CI; skipped elsewhere)."""
-    path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs to fill up: {mounted.stderr.strip() or 'mount failed'}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=True)
-
-
-def fill(directory: Path) -> None:
-    with open(directory / "filler", "wb") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
-        except OSError:
-            pass
 
 
 def test_health_is_200_when_the_database_and_the_store_work(sqlite_db):
