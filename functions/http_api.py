@@ -163,7 +163,7 @@ def endpoint(*, auth: bool = True, schema_gate: bool = True) -> Callable[[Callab
             try:
                 settings = get_settings()
                 if schema_gate:  # health checks the schema itself, beside its other checks
-                    require_current_schema(settings.sqlalchemy_url)
+                    require_current_schema()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
                 reply = handler(call)
                 body = _encoded(reply.body) if reply.body is not None else None

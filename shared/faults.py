@@ -40,8 +40,11 @@ _PG_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
 # ODBC SQLSTATEs (connection and timeout classes) and SQL Server error numbers: deadlock victim,
 # filegroup or log full, Azure SQL throttling, busy or unavailable database, failover.
 _ODBC_STATES = ("08", "HYT", "40001")
-_MSSQL_ERRORS = frozenset({1205, 1105, 9002, 4060, 40197, 40501, 40613, 49918, 49919, 49920, 10928, 10929, 10053, 10054, 10060})
+_MSSQL_ERRORS = frozenset(
+    {1205, 1105, 9002, 4060, 40197, 40501, 40613, 49918, 49919, 49920, 10928, 10929, 10053, 10054, 10060}
+)
 _PARENTHESISED_NUMBER = re.compile(r"\((\d+)\)")  # "... (40613) (SQLDriverConnect)"
+_DRIVERS = ("psycopg", "pyodbc")
 _HTTP_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -65,7 +68,7 @@ def _transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, sa.DBAPIError):
         return exc.connection_invalidated or _driver_transient(exc.orig)
-    if isinstance(exc, sqlite3.Error):
+    if isinstance(exc, sqlite3.Error) or type(exc).__module__.partition(".")[0] in _DRIVERS:  # not wrapped
         return _driver_transient(exc)
     if isinstance(exc, OSError):  # includes ConnectionError and TimeoutError
         return exc.errno in _OS_ERRNOS or (exc.errno is None and isinstance(exc, (ConnectionError, TimeoutError)))

@@ -15,7 +15,8 @@ def tiny_filesystem(path: Path, size: str = "1m") -> Iterator[Path]:
     """A tmpfs of `size` at `path`. Mounting needs root with CAP_SYS_ADMIN (as in CI and the dev
     container); elsewhere the test is skipped, saying why."""
     path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True)
+    mount = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+    mounted = subprocess.run(mount, capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs to fill up: {mounted.stderr.strip() or 'mount failed'}")
     try:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from shared.db.engine import engine_for
+from shared.config import get_settings
+from shared.db.engine import reading
 from shared.errors import Unavailable
 
 MIGRATE = "python -m shared.db.migrate"
@@ -31,13 +32,14 @@ def code_revisions() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(script.get_heads()), frozenset(revision.revision for revision in script.walk_revisions())
 
 
-def require_current_schema(url: str) -> None:
-    """Raises `Unavailable` naming the fix when the database at `url` is behind the code's head."""
+def require_current_schema() -> None:
+    """Raises `Unavailable` naming the fix when the configured database is behind the code's head."""
+    url = get_settings().sqlalchemy_url
     if url in _current:
         return
     from alembic.runtime.migration import MigrationContext
 
-    with engine_for(url).connect() as connection:
+    with reading() as connection:  # never queues behind a writer (SQLite)
         found = frozenset(MigrationContext.configure(connection).get_current_heads())
     heads, known = code_revisions()
     if found == heads or not found <= known:

@@ -70,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         settings = load_settings()
+        app = _load_app(args.app)
         if settings.embedded:
             _migrate()
-        host = DevHost(_load_app(args.app), args.host, port, settings=settings).start()
+        host = DevHost(app, args.host, port, settings=settings).start()
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

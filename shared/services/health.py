@@ -23,7 +23,7 @@ def check(settings: Settings) -> HealthReport:
     try:
         with reading() as connection:
             connection.execute(text("SELECT 1"))
-        require_current_schema(settings.sqlalchemy_url)
+        require_current_schema()
     except Unavailable as exc:
         failures.append((FieldError(("database",), exc.detail), False))
     except Exception as exc:  # the cause goes to the log: driver messages may name hosts and users

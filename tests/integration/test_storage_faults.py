@@ -13,7 +13,7 @@ from pathlib import Path
 
 import azure.functions as func
 import pytest
-from sqlalchemy import event, func as sql, select, text
+from sqlalchemy import event, func as sql, select
 
 from functions import health, models, predictions, uploads
 from functions.accounts import signup as signup_function

@@ -89,6 +89,7 @@ def test_postgresql_codes() -> None:
     assert is_transient(raised_by_server("40P01"))  # deadlock_detected
     assert not is_transient(raised_by_server("42P01"))  # undefined_table
     assert not is_transient(raised_by_server("23505"))  # unique_violation
+    assert is_transient(psycopg.errors.lookup("53100")()), "unwrapped, as the driver raised it"
 
 
 def test_sql_server_codes() -> None:
