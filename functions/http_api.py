@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import request_context
 from shared.config import Settings, get_settings
+from shared.db.revision import require_current_schema
 from shared.errors import (
     AppError,
     AuthenticationFailed,
@@ -28,7 +29,9 @@ from shared.errors import (
     MalformedRequest,
     NotFound,
     TooLarge,
+    Unavailable,
 )
+from shared.faults import RETRY_AFTER_SECONDS, is_transient
 from shared.schemas.base import PlainAnswer, field_errors, too_many
 from shared.security import Principal
 from shared.services import accounts
@@ -43,7 +46,9 @@ _STATUS = {
     Conflict: (409, "Conflict"),
     TooLarge: (413, "Content Too Large"),
     InvalidInput: (422, "Unprocessable Content"),
+    Unavailable: (503, "Service Unavailable"),
 }
+TRANSIENT = "A storage or database fault stopped the request (disk full, busy or unreachable); retry later."
 
 log = logging.getLogger("creditgate.http")
 request_context.install()
@@ -140,7 +145,15 @@ def _authenticate(settings: Settings, req: func.HttpRequest) -> Principal:
     return accounts.authenticate(settings, bearer=bearer, api_key=req.headers.get("X-API-Key"))
 
 
-def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], Callable[[func.HttpRequest], func.HttpResponse]]:
+def _app_problem(exc: AppError, rid: str) -> func.HttpResponse:
+    status, title = next(_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS)
+    headers = {"WWW-Authenticate": 'Bearer realm="creditgate"'} if status == 401 else {}
+    if retry_after := getattr(exc, "retry_after", None):
+        headers["Retry-After"] = str(retry_after)
+    return problem(status, title, exc.detail, rid, exc.errors, headers)
+
+
+def endpoint(*, auth: bool = True, schema_gate: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], Callable[[func.HttpRequest], func.HttpResponse]]:
     def decorate(handler: Callable[[ApiRequest], Reply]) -> Callable[[func.HttpRequest], func.HttpResponse]:
         def http_function(req: func.HttpRequest) -> func.HttpResponse:
             incoming = req.headers.get("X-Request-Id", "")
@@ -149,6 +162,8 @@ def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], 
             started = time.perf_counter()
             try:
                 settings = get_settings()
+                if schema_gate:  # health checks the schema itself, beside its other checks
+                    require_current_schema()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
                 reply = handler(call)
                 body = _encoded(reply.body) if reply.body is not None else None
@@ -161,10 +176,11 @@ def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], 
                     headers={"X-Request-Id": rid, "Server-Timing": f"app;dur={elapsed_ms:.2f}", **reply.headers},
                 )
             except AppError as exc:
-                status, title = next(_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS)
-                challenge = {"WWW-Authenticate": 'Bearer realm="creditgate"'} if status == 401 else None
-                return problem(status, title, exc.detail, rid, exc.errors, challenge)
-            except Exception:
+                return _app_problem(exc, rid)
+            except Exception as exc:
+                if is_transient(exc):
+                    log.warning("transient fault in %s: %s", handler.__name__, exc, exc_info=True)
+                    return _app_problem(Unavailable(TRANSIENT, retry_after=RETRY_AFTER_SECONDS), rid)
                 log.exception("unhandled error in %s", handler.__name__)
                 return problem(500, "Internal Server Error", "Something went wrong on our side.", rid)
             finally:

@@ -47,3 +47,16 @@ class TooLarge(AppError):
 
 class MalformedRequest(AppError):
     pass
+
+
+@dataclass
+class Unavailable(AppError):
+    """Not the caller's fault: a dependency cannot serve the request now. `retry_after` (seconds)
+    when waiting may be enough, None when someone must act first (the detail says what)."""
+
+    retry_after: int | None = None
+
+
+class ModelUnavailable(Unavailable):
+    """A model version's artifact is missing or fails its integrity check: retraining or activating
+    another version fixes it, waiting does not."""

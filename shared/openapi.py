@@ -513,8 +513,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "/health",
         "Readiness of the database and the model store",
         "operations",
-        {200: Answer("Ready.", HealthReport), 503: Answer("A dependency is unreachable.", HealthReport)},
+        {200: Answer("Ready.", HealthReport)},
         public=True,
+        errors={
+            503: "Not ready: `errors` names each failed check (`database`: unreachable or its schema behind "
+            "the code's migrations, with the fix; `model_store`: cannot be written and read back)."
+        },
     ),
     Operation(
         "openapi_document",

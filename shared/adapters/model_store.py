@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
+
+from shared.faults import is_transient
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 # a minute on an outage; artifacts are small, so retry a few times quickly instead.
 _CONNECTION_TIMEOUT_SECONDS = 5
 _RETRY = {"initial_backoff": 1, "increment_base": 2, "retry_total": 3, "random_jitter_range": 1}
+# Where `probe` writes its throwaway objects (a name no artifact gets: artifacts live under tenants/).
+_PROBE_PREFIX = ".health"
 
 
 class ArtifactNotFound(LookupError):
@@ -31,7 +36,12 @@ class InvalidArtifactName(ValueError):
 
 
 class ModelStoreUnavailable(RuntimeError):
-    """The store could not be reached or used; the message never carries credentials."""
+    """The store could not be reached or used; the message never carries credentials. `transient`
+    says whether the cause may pass by itself (`shared.faults.is_transient` reads it)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class ModelStore(Protocol):
@@ -39,7 +49,9 @@ class ModelStore(Protocol):
 
     def get(self, uri: str) -> bytes: ...
 
-    def ping(self) -> None: ...
+    def probe(self) -> None:
+        """Writes a small object, reads it back and deletes it; raises `ModelStoreUnavailable`."""
+        ...
 
 
 def _checked_name(name: str) -> PurePosixPath:
@@ -97,15 +109,25 @@ class LocalModelStore:
         except (FileNotFoundError, IsADirectoryError):
             raise ArtifactNotFound(f"model artifact not found: {uri}") from None
 
-    def ping(self) -> None:
+    def probe(self) -> None:
+        """Synced to disk like an artifact: a full disk or a read-only volume fails here, not later."""
+        path, payload = self.root / _PROBE_PREFIX / uuid.uuid4().hex, os.urandom(16)
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(path, "xb") as handle:
+                    handle.write(payload)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                read = path.read_bytes()
+            finally:
+                path.unlink(missing_ok=True)
         except OSError as exc:
             raise ModelStoreUnavailable(
-                f"model store {self.root} cannot be created: {exc.strerror}"
+                f"model store {self.root} cannot be written and read back: {exc.strerror or exc}",
+                transient=is_transient(exc),
             ) from None
-        if not os.access(self.root, os.W_OK | os.X_OK):
-            raise ModelStoreUnavailable(f"model store {self.root} is not writable")
+        _check_read_back(read, payload, str(self.root))
 
 
 def _without_query(url: str) -> str:
@@ -151,7 +173,9 @@ class AzureBlobModelStore:
         status = getattr(exc, "status_code", None)
         code = getattr(exc, "error_code", None)
         detail = " ".join(str(part) for part in (type(exc).__name__, status, code) if part)
-        return ModelStoreUnavailable(f"blob model store {self._base_url} unavailable ({detail})")
+        return ModelStoreUnavailable(
+            f"blob model store {self._base_url} unavailable ({detail})", transient=is_transient(exc)
+        )
 
     def put(self, name: str, data: bytes) -> str:
         from azure.core.exceptions import AzureError
@@ -179,14 +203,27 @@ class AzureBlobModelStore:
         except AzureError as exc:
             raise self._unavailable(exc) from None
 
-    def ping(self) -> None:
-        """No retries: /api/health must answer within about one connection timeout."""
+    def probe(self) -> None:
+        """No retries: /api/health must answer within a few connection timeouts."""
         from azure.core.exceptions import AzureError
 
+        blob, payload = self._container.get_blob_client(f"{_PROBE_PREFIX}/{uuid.uuid4().hex}"), os.urandom(16)
         try:
-            self._ensure_container(retry_total=0)
+            if not self._container_ready:
+                self._ensure_container(retry_total=0)
+            blob.upload_blob(payload, overwrite=True, retry_total=0)
+            try:
+                read = blob.download_blob(retry_total=0).readall()
+            finally:
+                blob.delete_blob(retry_total=0)
         except AzureError as exc:
             raise self._unavailable(exc) from None
+        _check_read_back(read, payload, self._base_url)
+
+
+def _check_read_back(read: bytes, written: bytes, where: str) -> None:
+    if read != written:
+        raise ModelStoreUnavailable(f"model store {where} answered other bytes than were written", transient=True)
 
 
 def model_store_from_settings(settings: Settings) -> ModelStore:

@@ -35,6 +35,17 @@ def _load_app(reference: str) -> Any:
     return app
 
 
+def _migrate() -> None:
+    """The embedded default works from an empty data folder, without `make` (DESIGN §7); a
+    configured DATABASE_URL is migrated by its owner, and the app answers 503 until then."""
+    from shared.db.migrate import upgrade
+
+    try:
+        upgrade()
+    except Exception as exc:  # a full disk, a locked file: one line, as for every start-up error
+        raise DevHostError(f"cannot apply the database migrations: {exc}") from None
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m shared.devhost", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -59,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         settings = load_settings()
-        host = DevHost(_load_app(args.app), args.host, port, settings=settings).start()
+        app = _load_app(args.app)
+        if settings.embedded:
+            _migrate()
+        host = DevHost(app, args.host, port, settings=settings).start()
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -57,15 +57,19 @@ class ChildDevhost:
 def environment(data_dir: Path, settings: Mapping[str, str] = ()) -> dict[str, str]:
     """This process's environment without any CreditGate setting, then exactly `settings`."""
     env = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
-    env.update(APP_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO), **dict(settings))
+    env.update(APP_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO))
+    env.update(settings)  # may move APP_DATA_DIR elsewhere (the log stays in data_dir)
     return env
 
 
-def spawn(data_dir: Path, settings: Mapping[str, str] = (), port: int | None = None, timeout: float = 60) -> ChildDevhost:
-    """Migrate the database, start the devhost and wait for its banner."""
+def spawn(
+    data_dir: Path, settings: Mapping[str, str] = (), port: int | None = None, timeout: float = 60, *, migrate: bool = True
+) -> ChildDevhost:
+    """Migrate the database (unless `migrate=False`), start the devhost and wait for its banner."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = environment(data_dir, settings)
-    subprocess.run([sys.executable, "-m", "shared.db.migrate"], env=env, cwd=REPO, check=True)
+    if migrate:
+        subprocess.run([sys.executable, "-m", "shared.db.migrate"], env=env, cwd=REPO, check=True)
     port = port or free_port()
     log = data_dir / "devhost.log"
     with open(log, "wb") as output:

@@ -26,6 +26,7 @@ from shared.db.locking import locked
 from shared.db.models import ModelVersion, TrainingJob
 from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
+from shared.errors import ModelUnavailable
 from shared.ml.errors import TrainingError
 from shared.services import outbox
 from shared.services.history import load_history
@@ -166,8 +167,12 @@ def _train_and_register(settings: Settings, job_id: uuid.UUID, attempt: int) -> 
 
     started = time.perf_counter()
     comparison = None
-    if champion is not None:
-        champion_metrics = load_version(settings, champion).evaluate(result.holdout_features, result.holdout_labels)
+    try:
+        champion_model = load_version(settings, champion) if champion is not None else None
+    except ModelUnavailable:  # logged; retraining is the fix for it, so the challenger takes over
+        champion_model = None
+    if champion_model is not None:
+        champion_metrics = champion_model.evaluate(result.holdout_features, result.holdout_labels)
         comparison = {
             "metric": "roc_auc",
             "champion_version": champion.version,

@@ -26,7 +26,8 @@ NAME = "tenants/3f1c/models/v3/model.joblib"
 
 def test_local_round_trip_overwrites_atomically(tmp_path: Path) -> None:
     store = model_store_from_settings(Settings(APP_DATA_DIR=str(tmp_path)))
-    store.ping()
+    store.probe()
+    assert list((tmp_path / "models" / ".health").iterdir()) == [], "the probe object is deleted"
 
     uri = store.put(NAME, b"first")
     assert uri == (tmp_path / "models" / NAME).resolve().as_uri()
@@ -86,8 +87,9 @@ def test_azurite_round_trip_creates_the_container(azurite: str, blob_settings: S
     assert not container.exists()
     store = model_store_from_settings(blob_settings)
 
-    store.ping()
+    store.probe()
     assert container.exists()
+    assert list(container.list_blobs()) == [], "the probe blob is deleted"
 
     uri = store.put(NAME, b"\x80joblib-bytes")
     assert uri == f"{container.url}/{NAME}"
@@ -123,7 +125,8 @@ def test_unreachable_blob_store_fails_fast_without_the_key() -> None:
     store = AzureBlobModelStore(dead, "models")
     started = time.monotonic()
     with pytest.raises(ModelStoreUnavailable) as caught:
-        store.ping()
+        store.probe()
     assert time.monotonic() - started < 15
+    assert caught.value.transient, "an unreachable store may come back"
     assert AZURITE_KEY not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__

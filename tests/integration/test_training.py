@@ -10,7 +10,7 @@ from shared.config import get_settings
 from shared.db import transaction
 from shared.db.models import ModelVersion, OutboxEvent, TrainingJob
 from shared.db.types import utcnow
-from shared.ml.errors import ArtifactIntegrityError
+from shared.errors import ModelUnavailable
 from shared.services import model_loader, outbox, training, training_jobs
 from tests.integration.conftest import upload_sample
 
@@ -73,7 +73,7 @@ def test_a_tampered_artifact_is_refused(tenant):
     path = Path(model.artifact_uri.removeprefix("file://"))
     path.write_bytes(path.read_bytes()[:-1] + b"\x00")
     model_loader.forget_tenant(tenant.tenant_id)
-    with pytest.raises(ArtifactIntegrityError):
+    with pytest.raises(ModelUnavailable, match="integrity"):
         model_loader.load_version(get_settings(), model)
 
 
