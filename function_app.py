@@ -9,6 +9,7 @@ import gc
 import azure.functions as func
 
 from functions import accounts, docs, health, models, predictions, training, uploads
+from functions.http_api import MAX_BODY_BYTES, refuse_large_body  # noqa: F401 - read by shared.devhost
 
 # A 500-order prediction allocates a few thousand containers that die with the request;
 # collecting the youngest generation every 10,000 allocations instead of 700 spares it most of
