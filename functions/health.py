@@ -3,8 +3,10 @@
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
+from functions.lazy import LazyModule
 from shared.schemas.health import HealthReport
-from shared.services import health
+
+health = LazyModule("shared.services.health")
 
 bp = func.Blueprint()
 

@@ -13,13 +13,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared import request_context
-from shared.config import Settings, get_settings
 from shared.errors import (
     AppError,
     AuthenticationFailed,
@@ -29,9 +28,15 @@ from shared.errors import (
     NotFound,
     TooLarge,
 )
+from functions.lazy import LazyModule
 from shared.schemas.base import PlainAnswer, field_errors, too_many
-from shared.security import Principal
-from shared.services import accounts
+
+if TYPE_CHECKING:
+    from shared.config import Settings
+    from shared.security import Principal
+
+accounts = LazyModule("shared.services.accounts")
+config = LazyModule("shared.config")
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -148,7 +153,7 @@ def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], 
             token = request_context.request_id.set(rid)
             started = time.perf_counter()
             try:
-                settings = get_settings()
+                settings = config.get_settings()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
                 reply = handler(call)
                 body = _encoded(reply.body) if reply.body is not None else None
