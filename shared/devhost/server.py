@@ -27,7 +27,7 @@ RefuseBody = Callable[[str, str, dict[str, str]], tuple[str, list[tuple[str, str
 
 @dataclass(frozen=True)
 class Limits:
-    """What one client may hold: `connection_limit` open connections in all (more wait in the listen
+    """What clients may hold: `connection_limit` open connections in all (more wait in the listen
     backlog), each closed once idle for `channel_timeout` seconds or once it has spent that long
     sending one request (headers and body, however slowly they trickle in); bodies over
     `max_body_bytes` are refused by `refuse_body` before they are read."""
@@ -127,7 +127,7 @@ class HttpServer:
         self._map: dict[int, Any] = {}
         self._server = _Server(
             app, limits, map=self._map, dispatcher=_WarmThreadFirst(threads),
-            host=host, port=port, threads=threads, ident="creditgate-devhost",
+            host=host, port=port, ident="creditgate-devhost",
             connection_limit=limits.connection_limit,
             channel_timeout=limits.channel_timeout,
             cleanup_interval=1,  # how often timeouts are checked

@@ -26,6 +26,7 @@ SLOW_CLIENTS = 120  # waitress's own default admits 100 connections in all
 @pytest.fixture(scope="module")
 def address(tmp_path_factory) -> Iterator[tuple[str, int]]:
     child = spawn(tmp_path_factory.mktemp("devhost-limits"), server_settings(None))
+    assert httpx.get(f"{child.url}/health", timeout=60).status_code == 200  # warm: what a first request imports
     parts = urlsplit(child.url)
     yield parts.hostname, parts.port
     assert child.stop() == 0, child.log.read_text(errors="replace")[-3000:]
@@ -68,7 +69,7 @@ def test_a_declared_body_over_the_limit_gets_the_apis_413_before_it_is_sent(addr
         response, body = _answer(sock)
         elapsed = time.perf_counter() - started
     _assert_the_apis_413(response, body, request_id)
-    assert elapsed < 2
+    assert elapsed < 3  # not waiting for the body
 
 
 def test_a_chunked_body_stops_being_read_past_the_limit(address):
