@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from functions.lazy import LazyModule
 from shared import request_context
 from shared.errors import (
     AppError,
@@ -28,7 +29,6 @@ from shared.errors import (
     NotFound,
     TooLarge,
 )
-from functions.lazy import LazyModule
 from shared.schemas.base import PlainAnswer, field_errors, too_many
 
 if TYPE_CHECKING:
