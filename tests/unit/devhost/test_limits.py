@@ -14,7 +14,7 @@ from shared.config import Settings
 from shared.devhost import DevHost
 from shared.devhost.bindings import HostOptions
 
-TIMEOUT_SECONDS = 1
+TIMEOUT_SECONDS = 2
 
 
 def _build_app() -> func.FunctionApp:
@@ -83,7 +83,7 @@ def test_a_connection_that_keeps_requesting_stays_open(address):
     for _ in range(3):
         connection.request("POST", "/api/echo", body=b"hi")
         assert connection.getresponse().read() == b"hi"
-        time.sleep(TIMEOUT_SECONDS * 0.6)  # each request is quick; together they outlast the timeout
+        time.sleep(TIMEOUT_SECONDS * 0.5)  # each request is quick; together they outlast the timeout
     sock = connection.sock
     connection.request("POST", "/api/echo", body=b"again")
     assert connection.getresponse().read() == b"again"
