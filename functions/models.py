@@ -33,4 +33,5 @@ def activate_model(call: ApiRequest) -> Reply:
 @endpoint()
 def evaluate_model(call: ApiRequest) -> Reply:
     version = call.route_int("version", "model version")
-    return Reply(models.evaluate(call.settings, call.tenant, version, call.parse_batch(schemas.EvaluateRequest, "orders")))
+    orders = call.parse_batch(schemas.EvaluateRequest, "orders")
+    return Reply(models.evaluate(call.settings, call.tenant, version, orders))

@@ -46,7 +46,9 @@ def verify_password(password_hash: str, password: str) -> bool:
 # the hash of a random password nobody kept, with `_hasher`'s parameters (tests check they still
 # match: verifying costs what the parameters say). A constant, since hashing at import took a
 # tenth of a second of every cold start.
-DUMMY_PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$QKgjQq4L+P1Y9Y1AY8sCTQ$DY/Z1SRA45SJhTFpTIGXWG3IiCIakxJz9PkVs2E8au0"
+DUMMY_PASSWORD_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$QKgjQq4L+P1Y9Y1AY8sCTQ$DY/Z1SRA45SJhTFpTIGXWG3IiCIakxJz9PkVs2E8au0"
+)
 
 
 def issue_token(settings: Settings, tenant_id: uuid.UUID, user_id: uuid.UUID) -> str:

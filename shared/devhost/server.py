@@ -131,7 +131,8 @@ class HttpServer:
             connection_limit=limits.connection_limit,
             channel_timeout=limits.channel_timeout,
             cleanup_interval=1,  # how often timeouts are checked
-            max_request_body_size=limits.max_body_bytes + 1 + _CHUNK_FRAMING_ALLOWANCE,  # waitress: >= is too large
+            # waitress refuses a body of this size or more
+            max_request_body_size=limits.max_body_bytes + 1 + _CHUNK_FRAMING_ALLOWANCE,
             asyncore_use_poll=True,  # as `_serve` polls: no select() limit of 1024 descriptors
         )  # binds and listens here
         self.port: int = self._server.effective_port

@@ -26,14 +26,16 @@ SLOW_CLIENTS = 120  # waitress's own default admits 100 connections in all
 @pytest.fixture(scope="module")
 def address(tmp_path_factory) -> Iterator[tuple[str, int]]:
     child = spawn(tmp_path_factory.mktemp("devhost-limits"), server_settings(None))
-    assert httpx.get(f"{child.url}/health", timeout=60).status_code == 200  # warm: what a first request imports
+    # Warm: the first request imports what it uses; these tests time the server.
+    assert httpx.get(f"{child.url}/health", timeout=60).status_code == 200
     parts = urlsplit(child.url)
     yield parts.hostname, parts.port
     assert child.stop() == 0, child.log.read_text(errors="replace")[-3000:]
 
 
 def _head(target: str, request_id: str, *headers: str) -> bytes:
-    lines = [f"POST {target} HTTP/1.1", "Host: devhost", "Content-Type: application/json", f"X-Request-Id: {request_id}", *headers]
+    lines = [f"POST {target} HTTP/1.1", "Host: devhost", "Content-Type: application/json"]
+    lines += [f"X-Request-Id: {request_id}", *headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
@@ -45,10 +47,9 @@ def _answer(sock: socket.socket) -> tuple[http.client.HTTPResponse, bytes]:
 
 def _the_apis_own_413(request_id: str) -> func.HttpResponse:
     """What the sign-up route itself answers to a body one byte over the limit."""
-    request = func.HttpRequest(
-        "POST", "http://devhost/api/signup", headers={"X-Request-Id": request_id}, body=b" " * (MAX_BODY_BYTES + 1)
-    )
-    return signup(request)
+    body = b" " * (MAX_BODY_BYTES + 1)
+    headers = {"X-Request-Id": request_id}
+    return signup(func.HttpRequest("POST", "http://devhost/api/signup", headers=headers, body=body))
 
 
 def _assert_the_apis_413(response: http.client.HTTPResponse, body: bytes, request_id: str) -> None:
