@@ -1,7 +1,9 @@
 """The CreditGate function app: one Blueprint per module of `functions/`.
 
-Importing this module must stay light (no pandas/numpy/scikit-learn): cold starts of signup
-and token should not pay for the ML stack.
+Importing this module must stay light: the Functions host does it at every cold start. The route
+modules import their services and schemas when first used (`functions.lazy`), so the database
+layer, password hashing and the ML stack load with the first request that needs them, and
+`tests/unit/test_cold_start.py` keeps them out of the import.
 """
 
 import gc
@@ -9,6 +11,7 @@ import gc
 import azure.functions as func
 
 from functions import accounts, docs, health, models, predictions, training, uploads
+from functions.http_api import MAX_BODY_BYTES, refuse_large_body  # noqa: F401 - read by shared.devhost
 
 # A 500-order prediction allocates a few thousand containers that die with the request;
 # collecting the youngest generation every 10,000 allocations instead of 700 spares it most of

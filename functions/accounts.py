@@ -3,8 +3,10 @@
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
-from shared.schemas.accounts import ApiKeyCreate, SignupRequest, TokenRequest
-from shared.services import accounts
+from functions.lazy import LazyModule
+
+accounts = LazyModule("shared.services.accounts")
+schemas = LazyModule("shared.schemas.accounts")
 
 bp = func.Blueprint()
 
@@ -12,19 +14,19 @@ bp = func.Blueprint()
 @bp.route(route="signup", methods=["POST"])
 @endpoint(auth=False)
 def signup(call: ApiRequest) -> Reply:
-    return Reply(accounts.signup(call.settings, call.parse(SignupRequest)), status=201)
+    return Reply(accounts.signup(call.settings, call.parse(schemas.SignupRequest)), status=201)
 
 
 @bp.route(route="token", methods=["POST"])
 @endpoint(auth=False)
 def token(call: ApiRequest) -> Reply:
-    return Reply(accounts.token(call.settings, call.parse(TokenRequest)))
+    return Reply(accounts.token(call.settings, call.parse(schemas.TokenRequest)))
 
 
 @bp.route(route="api-keys", methods=["POST"])
 @endpoint()
 def create_api_key(call: ApiRequest) -> Reply:
-    return Reply(accounts.create_api_key(call.tenant, call.parse(ApiKeyCreate).name), status=201)
+    return Reply(accounts.create_api_key(call.tenant, call.parse(schemas.ApiKeyCreate).name), status=201)
 
 
 @bp.route(route="api-keys", methods=["GET"])

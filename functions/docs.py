@@ -6,7 +6,10 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from functions.http_api import problem
-from shared import openapi, swagger_ui
+from functions.lazy import LazyModule
+from shared import swagger_ui
+
+openapi = LazyModule("shared.openapi")
 
 bp = func.Blueprint()
 ASSET_CACHE = {"Cache-Control": "public, max-age=86400"}

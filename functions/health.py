@@ -3,7 +3,9 @@
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
-from shared.services import health
+from functions.lazy import LazyModule
+
+health = LazyModule("shared.services.health")
 
 bp = func.Blueprint()
 

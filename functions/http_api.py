@@ -13,14 +13,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from functions.lazy import LazyModule
 from shared import request_context
-from shared.config import Settings, get_settings
-from shared.db.revision import require_current_schema
 from shared.errors import (
     AppError,
     AuthenticationFailed,
@@ -31,10 +30,16 @@ from shared.errors import (
     TooLarge,
     Unavailable,
 )
-from shared.faults import RETRY_AFTER_SECONDS, is_transient
 from shared.schemas.base import PlainAnswer, field_errors, too_many
-from shared.security import Principal
-from shared.services import accounts
+
+if TYPE_CHECKING:
+    from shared.config import Settings
+    from shared.security import Principal
+
+accounts = LazyModule("shared.services.accounts")
+config = LazyModule("shared.config")
+faults = LazyModule("shared.faults")
+revision = LazyModule("shared.db.revision")
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -69,7 +74,7 @@ class ApiRequest:
     def _body(self) -> bytes:
         body = self.raw.get_body()
         if len(body) > MAX_BODY_BYTES:
-            raise TooLarge(f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
+            raise _too_large()
         return body if body.strip() else b"{}"
 
     def json(self) -> Any:
@@ -161,9 +166,9 @@ def endpoint(*, auth: bool = True, schema_gate: bool = True) -> Callable[[Callab
             token = request_context.request_id.set(rid)
             started = time.perf_counter()
             try:
-                settings = get_settings()
+                settings = config.get_settings()
                 if schema_gate:  # health checks the schema itself, beside its other checks
-                    require_current_schema()
+                    revision.require_current_schema()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
                 reply = handler(call)
                 body = _encoded(reply.body) if reply.body is not None else None
@@ -178,9 +183,9 @@ def endpoint(*, auth: bool = True, schema_gate: bool = True) -> Callable[[Callab
             except AppError as exc:
                 return _app_problem(exc, rid)
             except Exception as exc:
-                if is_transient(exc):
+                if faults.is_transient(exc):
                     log.warning("transient fault in %s: %s", handler.__name__, exc, exc_info=True)
-                    return _app_problem(Unavailable(TRANSIENT, retry_after=RETRY_AFTER_SECONDS), rid)
+                    return _app_problem(Unavailable(TRANSIENT, retry_after=faults.RETRY_AFTER_SECONDS), rid)
                 log.exception("unhandled error in %s", handler.__name__)
                 return problem(500, "Internal Server Error", "Something went wrong on our side.", rid)
             finally:
@@ -192,3 +197,14 @@ def endpoint(*, auth: bool = True, schema_gate: bool = True) -> Callable[[Callab
         return http_function
 
     return decorate
+
+
+def _too_large() -> TooLarge:
+    return TooLarge(f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
+
+
+@endpoint(auth=False)
+def refuse_large_body(call: ApiRequest) -> Reply:
+    """The routes' own 413, for a host that refuses a body over MAX_BODY_BYTES before reading it
+    (`python -m shared.devhost`); `call` carries the request's headers without its body."""
+    raise _too_large()

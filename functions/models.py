@@ -3,8 +3,10 @@
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
-from shared.schemas.models import EvaluateRequest
-from shared.services import models
+from functions.lazy import LazyModule
+
+models = LazyModule("shared.services.models")
+schemas = LazyModule("shared.schemas.models")
 
 bp = func.Blueprint()
 
@@ -31,7 +33,8 @@ def activate_model(call: ApiRequest) -> Reply:
 @endpoint()
 def evaluate_model(call: ApiRequest) -> Reply:
     version = call.route_int("version", "model version")
-    return Reply(models.evaluate(call.settings, call.tenant, version, call.parse_batch(EvaluateRequest, "orders")))
+    orders = call.parse_batch(schemas.EvaluateRequest, "orders")
+    return Reply(models.evaluate(call.settings, call.tenant, version, orders))
 
 
 @bp.route(route="models/{version:int}/report", methods=["GET"])

@@ -5,8 +5,10 @@ import logging
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
-from shared.schemas.models import PredictionHistoryQuery, PredictionRequest
-from shared.services import predictions
+from functions.lazy import LazyModule
+
+predictions = LazyModule("shared.services.predictions")
+schemas = LazyModule("shared.schemas.models")
 
 bp = func.Blueprint()
 log = logging.getLogger("creditgate.predictions")
@@ -15,13 +17,15 @@ log = logging.getLogger("creditgate.predictions")
 @bp.route(route="predictions", methods=["POST"])
 @endpoint()
 def predict(call: ApiRequest) -> Reply:
-    return Reply(predictions.predict(call.settings, call.tenant, call.parse_batch(PredictionRequest, "orders")))
+    orders = call.parse_batch(schemas.PredictionRequest, "orders")
+    return Reply(predictions.predict(call.settings, call.tenant, orders))
 
 
 @bp.route(route="predictions", methods=["GET"])
 @endpoint()
 def prediction_history(call: ApiRequest) -> Reply:
-    return Reply(predictions.history(call.tenant, call.parse(PredictionHistoryQuery, dict(call.raw.params))))
+    query = call.parse(schemas.PredictionHistoryQuery, dict(call.raw.params))
+    return Reply(predictions.history(call.tenant, query))
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%PREDICTION_LOG_SCHEDULE%", run_on_startup=False)

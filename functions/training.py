@@ -5,9 +5,13 @@ import logging
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
-from shared.config import get_settings
-from shared.schemas.pages import PageQuery
-from shared.services import outbox, training, training_jobs
+from functions.lazy import LazyModule
+
+config = LazyModule("shared.config")
+outbox = LazyModule("shared.services.outbox")
+pages = LazyModule("shared.schemas.pages")
+training = LazyModule("shared.services.training")
+training_jobs = LazyModule("shared.services.training_jobs")
 
 bp = func.Blueprint()
 log = logging.getLogger("creditgate.training")
@@ -16,7 +20,7 @@ log = logging.getLogger("creditgate.training")
 @bp.route(route="training-jobs", methods=["GET"])
 @endpoint()
 def list_training_jobs(call: ApiRequest) -> Reply:
-    return Reply(training_jobs.list_training_jobs(call.tenant, call.parse(PageQuery, dict(call.raw.params))))
+    return Reply(training_jobs.list_training_jobs(call.tenant, call.parse(pages.PageQuery, dict(call.raw.params))))
 
 
 @bp.route(route="training-jobs/{job_id}", methods=["GET"])
@@ -33,13 +37,13 @@ def training_job_status(call: ApiRequest) -> Reply:
     cardinality=func.Cardinality.ONE,
 )
 def train(event: func.EventHubEvent) -> None:
-    training.handle_event(get_settings(), event.get_body())
+    training.handle_event(config.get_settings(), event.get_body())
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%TRAINING_MAINTENANCE_SCHEDULE%", run_on_startup=True)
 def training_maintenance(timer: func.TimerRequest) -> None:
     """Relays outbox rows the commit could not publish and requeues jobs whose lease expired."""
-    settings = get_settings()
+    settings = config.get_settings()
     requeued = training.requeue_expired(settings)
     relayed = outbox.relay(settings)
     if requeued or relayed:

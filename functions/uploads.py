@@ -3,9 +3,11 @@
 import azure.functions as func
 
 from functions.http_api import ApiRequest, Reply, endpoint
-from shared.schemas.pages import PageQuery
-from shared.schemas.uploads import CommitRequest, UploadOpen
-from shared.services import uploads
+from functions.lazy import LazyModule
+
+pages = LazyModule("shared.schemas.pages")
+schemas = LazyModule("shared.schemas.uploads")
+uploads = LazyModule("shared.services.uploads")
 
 bp = func.Blueprint()
 
@@ -13,13 +15,13 @@ bp = func.Blueprint()
 @bp.route(route="uploads", methods=["POST"])
 @endpoint()
 def open_upload(call: ApiRequest) -> Reply:
-    return Reply(uploads.open_upload(call.tenant, call.parse(UploadOpen)), status=201)
+    return Reply(uploads.open_upload(call.tenant, call.parse(schemas.UploadOpen)), status=201)
 
 
 @bp.route(route="uploads", methods=["GET"])
 @endpoint()
 def list_uploads(call: ApiRequest) -> Reply:
-    return Reply(uploads.list_uploads(call.tenant, call.parse(PageQuery, dict(call.raw.params))))
+    return Reply(uploads.list_uploads(call.tenant, call.parse(pages.PageQuery, dict(call.raw.params))))
 
 
 @bp.route(route="uploads/{upload_id}", methods=["GET"])
@@ -31,7 +33,7 @@ def upload_status(call: ApiRequest) -> Reply:
 @bp.route(route="uploads/{upload_id}/commit", methods=["POST"])
 @endpoint()
 def commit_upload(call: ApiRequest) -> Reply:
-    request = call.parse(CommitRequest)
+    request = call.parse(schemas.CommitRequest)
     upload_id = call.route_uuid("upload_id", "upload")
     return Reply(uploads.commit_upload(call.settings, call.tenant, upload_id, train=request.train), status=202)
 

@@ -107,6 +107,11 @@ class Settings(DatabaseSettings):
     # A worker's scoring contexts (`services.context_cache`): ~100 bytes a row.
     context_cache_rows: int = Field(default=1_000_000, ge=0, validation_alias="CONTEXT_CACHE_ROWS")
     context_whole_tenant_rows: int = Field(default=200_000, ge=0, validation_alias="CONTEXT_WHOLE_TENANT_ROWS")
+    # The devhost's HTTP server (`shared.devhost.server.Limits`); the Functions host has its own.
+    devhost_connection_limit: int = Field(default=500, ge=10, validation_alias="DEVHOST_CONNECTION_LIMIT")
+    devhost_channel_timeout_seconds: int = Field(
+        default=30, ge=1, validation_alias="DEVHOST_CHANNEL_TIMEOUT_SECONDS"
+    )
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:

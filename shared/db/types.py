@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Numeric
-from sqlalchemy.dialects import mssql
 from sqlalchemy.types import TypeDecorator
 
 Money = Numeric(18, 2, asdecimal=True)
@@ -18,8 +17,12 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect):
+        if dialect.name != "mssql":
+            return dialect.type_descriptor(DateTime())
+        from sqlalchemy.dialects import mssql  # loaded with the dialect itself, only where it is used
+
         # SQL Server's DATETIME rounds to 1/300 s; DATETIME2 keeps the microseconds keys depend on.
-        return dialect.type_descriptor(mssql.DATETIME2() if dialect.name == "mssql" else DateTime())
+        return dialect.type_descriptor(mssql.DATETIME2())
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:

@@ -1,4 +1,8 @@
-"""`python -m shared.devhost [--host H] [--port P] [--app module:attribute]`"""
+"""`python -m shared.devhost [--host H] [--port P] [--app module:attribute]`
+
+When the app's module also has `MAX_BODY_BYTES` and `refuse_large_body` (an HTTP function), a
+larger body gets that function's answer, before it is read where the server can.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from shared.devhost.host import DevHost
 EXIT_APP, EXIT_CONFIG = 1, 2
 
 
-def _load_app(reference: str) -> Any:
+def _load_app(reference: str) -> tuple[Any, dict[str, Any]]:
+    """The FunctionApp, and the DevHost options its module declares."""
     module_name, _, attribute = reference.partition(":")
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # the app lives in the working directory, as for `func start`
@@ -32,7 +37,9 @@ def _load_app(reference: str) -> Any:
     app = getattr(module, attribute or "app", None)
     if not callable(getattr(app, "get_functions", None)):
         raise DevHostError(f"--app {reference}: not a FunctionApp")
-    return app
+    if hasattr(module, "MAX_BODY_BYTES") and hasattr(module, "refuse_large_body"):
+        return app, {"max_body_bytes": module.MAX_BODY_BYTES, "refuse_large_body": module.refuse_large_body}
+    return app, {}
 
 
 def _migrate() -> None:
@@ -70,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         settings = load_settings()
-        app = _load_app(args.app)
+        app, options = _load_app(args.app)
         if settings.embedded:
             _migrate()
-        host = DevHost(app, args.host, port, settings=settings).start()
+        host = DevHost(app, args.host, port, settings=settings, **options).start()
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -21,16 +21,18 @@ from shared.devhost.catalog import (
 )
 from shared.devhost.errors import DevHostError
 from shared.devhost.routing import RouteTable
-from shared.devhost.server import HttpServer
+from shared.devhost.server import HttpServer, Limits
 from shared.devhost.triggers import EventHubWorker, Schedule, TimerWorker
-from shared.devhost.wsgi import DEFAULT_MAX_BODY_BYTES, FunctionsWsgiApp
+from shared.devhost.wsgi import DEFAULT_MAX_BODY_BYTES, FunctionsWsgiApp, RefuseLargeBody
 
 log = logging.getLogger("shared.devhost")
 
 
 class DevHost:
     """Start with `start()` (returns once the socket is bound), stop with `stop()`; also a context
-    manager. Port 0 picks a free port; `url` is the base URL including the route prefix."""
+    manager. Port 0 picks a free port; `url` is the base URL including the route prefix.
+    A body over `max_body_bytes` is refused, before it is read where the server can, with
+    `refuse_large_body(request without its body)` when given (the app's own answer)."""
 
     def __init__(
         self,
@@ -41,6 +43,7 @@ class DevHost:
         settings: Settings | None = None,
         options: HostOptions | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        refuse_large_body: RefuseLargeBody | None = None,
         threads: int = 8,
     ) -> None:
         self.settings = settings if settings is not None else load_settings()
@@ -52,7 +55,13 @@ class DevHost:
         self._timers: list[tuple[FunctionSpec, Schedule]] = []
         for spec in index_functions(app):
             self._register(spec)
-        self._app = FunctionsWsgiApp(self._routes, self._invoker, max_body_bytes)
+        self._app = FunctionsWsgiApp(self._routes, self._invoker, max_body_bytes, refuse_large_body)
+        self._limits = Limits(
+            connection_limit=self.settings.devhost_connection_limit,
+            channel_timeout=self.settings.devhost_channel_timeout_seconds,
+            max_body_bytes=max_body_bytes,
+            refuse_body=self._app.refuse_body,
+        )
         self._server: HttpServer | None = None
         self._stop_workers = threading.Event()
         self._workers: list[threading.Thread] = []
@@ -85,7 +94,7 @@ class DevHost:
         try:
             self._invoker.start()
             try:
-                self._server = HttpServer(self._app, self.host, self._port, self._threads)
+                self._server = HttpServer(self._app, self.host, self._port, self._threads, self._limits)
             except OSError as exc:
                 raise DevHostError(
                     f"cannot listen on {self.host}:{self._port} ({exc.strerror or exc})"

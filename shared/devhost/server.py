@@ -1,18 +1,41 @@
 """waitress, driven from a thread the devhost owns so that `stop()` works from any thread
-(waitress's own `run()` only returns on KeyboardInterrupt or SystemExit)."""
+(waitress's own `run()` only returns on KeyboardInterrupt or SystemExit), and hardened against
+clients that would starve the others: slow ones (slowloris) and oversized bodies."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import waitress
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
-from waitress.task import ThreadedTaskDispatcher
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.utilities import RequestEntityTooLarge
 
 _POLL_SECONDS = 1.0
+# Chunked bodies are counted with their framing (a few bytes a chunk): this much over the body
+# limit is still read, and the app (or the WSGI layer) answers it with the same 413.
+_CHUNK_FRAMING_ALLOWANCE = 64 * 1024
+
+# (method, path, request headers) -> (status, headers, body): the answer to a body over the limit.
+RefuseBody = Callable[[str, str, dict[str, str]], tuple[str, list[tuple[str, str]], bytes]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What clients may hold: `connection_limit` open connections in all (more wait in the listen
+    backlog), each closed once idle for `channel_timeout` seconds or once it has spent that long
+    sending one request (headers and body, however slowly they trickle in); bodies over
+    `max_body_bytes` are refused by `refuse_body` before they are read."""
+
+    connection_limit: int
+    channel_timeout: int
+    max_body_bytes: int
+    refuse_body: RefuseBody
 
 
 class _NewestWaiterFirst(threading.Condition):
@@ -45,12 +68,72 @@ class _WarmThreadFirst(ThreadedTaskDispatcher):
         self.set_thread_count(threads)
 
 
+class _RefusedBody(ErrorTask):
+    """waitress's error answer, except that a body over the limit gets the app's own answer."""
+
+    def execute(self) -> None:
+        if not isinstance(self.request.error, RequestEntityTooLarge):
+            super().execute()
+            return
+        headers = {name.replace("_", "-").lower(): value for name, value in self.request.headers.items()}
+        status, answer_headers, body = self.channel.server.limits.refuse_body(
+            self.request.command or "GET", self.request.path or "/", headers
+        )
+        self.status = status
+        self.response_headers.extend(answer_headers)
+        self.set_close_on_finish()  # the rest of the body is never read
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    """waitress's channel, noting when the request it is receiving began (see `_Server`)."""
+
+    error_task_class = _RefusedBody
+    request_started: float | None = None
+
+    def received(self, data: bytes) -> bool:
+        receiving = self.request
+        if receiving is None:
+            self.request_started = time.time()
+        accepted = super().received(data)
+        if self.request is None:
+            self.request_started = None
+        elif receiving is not None and self.request is not receiving:  # one ended, the next began
+            self.request_started = time.time()
+        return accepted
+
+
+class _Server(TcpWSGIServer):
+    """waitress closes connections idle for `channel_timeout`, but a client sending a byte every few
+    seconds is never idle: here a request still arriving after `channel_timeout` closes it too."""
+
+    channel_class = _Channel
+
+    def __init__(self, app: Any, limits: Limits, **options: Any) -> None:
+        self.limits = limits
+        super().__init__(app, **options)
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        cutoff = now - self.adj.channel_timeout
+        for channel in self.active_channels.values():
+            if channel.request_started is not None and channel.request_started < cutoff:
+                channel.will_close = True
+
+
 class HttpServer:
-    def __init__(self, app: Any, host: str, port: int, threads: int) -> None:
+    def __init__(self, app: Any, host: str, port: int, threads: int, limits: Limits) -> None:
         self._map: dict[int, Any] = {}
-        self._server = waitress.create_server(
-            app, map=self._map, host=host, port=port, threads=threads, ident="creditgate-devhost",
-            _dispatcher=_WarmThreadFirst(threads),  # waitress's hook for its own tests; stable since 1.0
+        self._server = _Server(
+            app, limits, map=self._map, dispatcher=_WarmThreadFirst(threads),
+            host=host, port=port, ident="creditgate-devhost",
+            connection_limit=limits.connection_limit,
+            channel_timeout=limits.channel_timeout,
+            cleanup_interval=1,  # how often timeouts are checked
+            # waitress refuses a body of this size or more
+            max_request_body_size=limits.max_body_bytes + 1 + _CHUNK_FRAMING_ALLOWANCE,
+            asyncore_use_poll=True,  # as `_serve` polls: no select() limit of 1024 descriptors
         )  # binds and listens here
         self.port: int = self._server.effective_port
         self._stopping = threading.Event()

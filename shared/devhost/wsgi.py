@@ -22,6 +22,7 @@ access_log = logging.getLogger("shared.devhost.access")
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 Invoke = Callable[[FunctionSpec, Any], Any]
+RefuseLargeBody = Callable[[func.HttpRequest], func.HttpResponse]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
@@ -69,7 +70,7 @@ def _query(environ: dict[str, Any]) -> dict[str, str]:
     return params
 
 
-def _reply_from(result: Any, spec: FunctionSpec) -> Reply:
+def _reply_from(result: Any, function_name: str) -> Reply:
     if isinstance(result, func.HttpResponse):
         headers = [
             (name, value)
@@ -85,7 +86,7 @@ def _reply_from(result: Any, spec: FunctionSpec) -> Reply:
         return Reply(200, [("Content-Type", "text/plain; charset=utf-8")], result.encode())
     if result is None:
         return Reply(204, [], b"")
-    log.error("function %s returned %s instead of an HttpResponse", spec.name, type(result).__name__)
+    log.error("function %s returned %s instead of an HttpResponse", function_name, type(result).__name__)
     return problem(500, "The function returned an invalid response.")
 
 
@@ -97,13 +98,21 @@ def _status_line(status: int) -> str:
 
 
 class FunctionsWsgiApp:
-    """Serves the HTTP-triggered functions; the functions enforce the product's own body limit, this
-    cap only protects the devhost."""
+    """Serves the HTTP-triggered functions. A body over `max_body_bytes` gets the app's own answer
+    (`refuse_large_body`, given the request without its body) or else the devhost's 413; the server
+    refuses most such bodies before reading them (`refuse_body`), this layer the rest."""
 
-    def __init__(self, routes: RouteTable[FunctionSpec], invoke: Invoke, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        routes: RouteTable[FunctionSpec],
+        invoke: Invoke,
+        max_body_bytes: int,
+        refuse_large_body: RefuseLargeBody | None = None,
+    ) -> None:
         self._routes = routes
         self._invoke = invoke
         self._max_body_bytes = max_body_bytes
+        self._refuse_large_body = refuse_large_body
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         started = time.perf_counter()
@@ -111,13 +120,32 @@ class FunctionsWsgiApp:
         path = _text(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
         reply = self._handle(environ, method, path)
         start_response(_status_line(reply.status), reply.headers)
+        self._log(method, path, reply, started)
+        return [reply.body]
+
+    def refuse_body(
+        self, method: str, path: str, headers: dict[str, str]
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """The answer to a body the server refused before reading it (`server.Limits`)."""
+        started = time.perf_counter()
+        reply = self._too_large(method.upper(), _text(path), headers)
+        self._log(method.upper(), _text(path), reply, started)
+        return _status_line(reply.status), reply.headers, reply.body
+
+    def _too_large(self, method: str, path: str, headers: dict[str, str]) -> Reply:
+        if self._refuse_large_body is None:
+            return problem(413, f"The request body is larger than {self._max_body_bytes} bytes.")
+        request = func.HttpRequest(method, path, headers=headers, body=b"")
+        return _reply_from(self._refuse_large_body(request), "refuse_large_body")
+
+    @staticmethod
+    def _log(method: str, path: str, reply: Reply, started: float) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         request_id = next((value for name, value in reply.headers if name.lower() == "x-request-id"), "-")
         access_log.info(
             "%s %s %d %.1fms request_id=%s",
             method, quote(path, safe="/:@!$&'()*+,;=~"), reply.status, elapsed_ms, request_id,
         )
-        return [reply.body]
 
     def _handle(self, environ: dict[str, Any], method: str, path: str) -> Reply:
         found = self._routes.resolve(method, path)
@@ -128,7 +156,7 @@ class FunctionsWsgiApp:
             return problem(405, f"{method} is not allowed here; use {allowed}.", [("Allow", allowed)])
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > self._max_body_bytes:
-            return problem(413, f"The request body is larger than {self._max_body_bytes} bytes.")
+            return self._too_large(method, path, _headers(environ))
         request = func.HttpRequest(
             method,
             request_uri(environ),
@@ -142,4 +170,4 @@ class FunctionsWsgiApp:
         except Exception:
             log.exception("function %s failed", found.target.name)
             return problem(500, "The function failed; the devhost log has the details.")
-        return _reply_from(result, found.target)
+        return _reply_from(result, found.target.name)

@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from argon2 import extract_parameters
 
 from shared.config import get_settings
 from shared.errors import AuthenticationFailed
 from shared.security import (
+    DUMMY_PASSWORD_HASH,
     decode_token,
     hash_password,
     issue_token,
@@ -28,6 +30,13 @@ def test_password_hash_is_argon2id_and_verifies_only_the_right_password():
     assert verify_password(hashed, "correct horse battery")
     assert not verify_password(hashed, "correct horse batterY")
     assert not verify_password("not-a-hash", "correct horse battery")
+
+
+def test_the_unknown_email_hash_costs_what_a_real_one_does_and_verifies_nothing():
+    """Same algorithm and parameters as a new hash, so verifying it takes the same time."""
+    assert extract_parameters(DUMMY_PASSWORD_HASH) == extract_parameters(hash_password("any password"))
+    assert not verify_password(DUMMY_PASSWORD_HASH, "")
+    assert not verify_password(DUMMY_PASSWORD_HASH, "correct horse battery")
 
 
 def test_a_fresh_token_decodes_to_its_tenant_and_user():
