@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from functions.accounts import signup
+from shared.db.migrate import upgrade
 from functions.http_api import MAX_BODY_BYTES
 from shared.devhost.process import spawn
 from tests.e2e.conftest import server_settings
@@ -47,6 +48,7 @@ def _answer(sock: socket.socket) -> tuple[http.client.HTTPResponse, bytes]:
 
 def _the_apis_own_413(request_id: str) -> func.HttpResponse:
     """What the sign-up route itself answers to a body one byte over the limit."""
+    upgrade()  # this process's own (embedded) database, which the route checks first
     body = b" " * (MAX_BODY_BYTES + 1)
     headers = {"X-Request-Id": request_id}
     return signup(func.HttpRequest("POST", "http://devhost/api/signup", headers=headers, body=body))
