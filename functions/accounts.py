@@ -12,13 +12,13 @@ bp = func.Blueprint()
 @bp.route(route="signup", methods=["POST"])
 @endpoint(auth=False)
 def signup(call: ApiRequest) -> Reply:
-    return Reply(accounts.signup(call.settings, call.parse(SignupRequest)), status=201)
+    return Reply(accounts.signup(call.settings, call.parse(SignupRequest), call.client_address), status=201)
 
 
 @bp.route(route="token", methods=["POST"])
 @endpoint(auth=False)
 def token(call: ApiRequest) -> Reply:
-    return Reply(accounts.token(call.settings, call.parse(TokenRequest)))
+    return Reply(accounts.token(call.settings, call.parse(TokenRequest), call.client_address))
 
 
 @bp.route(route="api-keys", methods=["POST"])

@@ -28,10 +28,11 @@ from shared.errors import (
     MalformedRequest,
     NotFound,
     TooLarge,
+    TooManyRequests,
 )
 from shared.schemas.base import PlainAnswer, field_errors, too_many
 from shared.security import Principal
-from shared.services import accounts
+from shared.services import accounts, request_rate
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -43,6 +44,7 @@ _STATUS = {
     Conflict: (409, "Conflict"),
     TooLarge: (413, "Content Too Large"),
     InvalidInput: (422, "Unprocessable Content"),
+    TooManyRequests: (429, "Too Many Requests"),
 }
 
 log = logging.getLogger("creditgate.http")
@@ -60,6 +62,13 @@ class ApiRequest:
     def tenant(self) -> Principal:
         assert self.principal is not None, "route declared auth=False but needs a caller"
         return self.principal
+
+    @property
+    def client_address(self) -> str:
+        """The caller's address as the front end saw it: the last `X-Forwarded-For` entry, the one
+        Azure's front end appends (and the devhost sets from the socket). Entries before it come
+        from the client and are not trusted; behind one more proxy, the last entry is that proxy."""
+        return self.raw.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
 
     def _body(self) -> bytes:
         body = self.raw.get_body()
@@ -150,6 +159,8 @@ def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], 
             try:
                 settings = get_settings()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
+                if call.principal is not None:
+                    request_rate.admit(settings, call.principal.tenant_id)
                 reply = handler(call)
                 body = _encoded(reply.body) if reply.body is not None else None
                 elapsed_ms = (time.perf_counter() - started) * 1000
@@ -162,8 +173,10 @@ def endpoint(*, auth: bool = True) -> Callable[[Callable[[ApiRequest], Reply]], 
                 )
             except AppError as exc:
                 status, title = next(_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS)
-                challenge = {"WWW-Authenticate": 'Bearer realm="creditgate"'} if status == 401 else None
-                return problem(status, title, exc.detail, rid, exc.errors, challenge)
+                headers = {"WWW-Authenticate": 'Bearer realm="creditgate"'} if status == 401 else {}
+                if exc.retry_after is not None:
+                    headers["Retry-After"] = str(exc.retry_after)
+                return problem(status, title, exc.detail, rid, exc.errors, headers)
             except Exception:
                 log.exception("unhandled error in %s", handler.__name__)
                 return problem(500, "Internal Server Error", "Something went wrong on our side.", rid)

@@ -20,6 +20,7 @@ class FieldError:
 class AppError(Exception):
     detail: str
     errors: Sequence[FieldError] = field(default_factory=tuple)
+    retry_after: int | None = None  # seconds; the HTTP layer sends it as Retry-After
 
     def __str__(self) -> str:
         return self.detail
@@ -47,3 +48,7 @@ class TooLarge(AppError):
 
 class MalformedRequest(AppError):
     pass
+
+
+class TooManyRequests(AppError):
+    """A rate limit was reached; `retry_after` says when the caller is let in again."""
