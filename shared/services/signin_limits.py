@@ -129,40 +129,40 @@ def _count(session: Session, start: int, scope: str, key: str) -> int:
     return hits
 
 
+def caller_of(settings: Settings, email: str, address: str) -> Caller:
+    return Caller(_keyed(settings, "email", email.lower()), _keyed(settings, "address", client_network(address)))
+
+
 def admit(settings: Settings, email: str, address: str) -> Caller:
     """Count the attempt against its address and refuse it (TooManyRequests) when the address or
     the email is over its limit; the caller to pass to `record_failure` after a failure."""
-    caller = Caller(_keyed(settings, "email", email.lower()), _keyed(settings, "address", client_network(address)))
+    who = caller_of(settings, email, address)
     now = time.time()
-    _blocked.check([("email", caller.email), ("address", caller.address)], now)
+    _blocked.check([("email", who.email), ("address", who.address)], now)
     start, ends = _window(settings, now)
 
     def count() -> tuple[int, int]:
         with transaction() as session:
-            attempts = _count(session, start, "address", caller.address)
+            attempts = _count(session, start, "address", who.address)
             failures = session.scalar(
                 select(SigninCounter.hits).where(
                     SigninCounter.window_start == start,
                     SigninCounter.scope == "email",
-                    SigninCounter.key_hmac == caller.email,
+                    SigninCounter.key_hmac == who.email,
                 )
             )
             return attempts, failures or 0
 
     attempts, failures = retry_on_conflict(count)
-    over = [
-        scope
-        for scope, over_limit in (
-            ("address", attempts > settings.signin_max_attempts_per_address),
-            ("email", failures >= settings.signin_max_failures_per_email),
-        )
-        if over_limit
-    ]
-    for scope in over:
-        _block(scope, getattr(caller, scope), ends, now)
-    if over:
+    over = {
+        ("address", who.address): attempts > settings.signin_max_attempts_per_address,
+        ("email", who.email): failures >= settings.signin_max_failures_per_email,
+    }
+    for key in [key for key, over_limit in over.items() if over_limit]:
+        _block(key, ends, now)
+    if any(over.values()):
         _refuse(ends, now)
-    return caller
+    return who
 
 
 def record_failure(settings: Settings, caller: Caller) -> None:
@@ -175,15 +175,18 @@ def record_failure(settings: Settings, caller: Caller) -> None:
             return _count(session, start, "email", caller.email)
 
     if retry_on_conflict(count) >= settings.signin_max_failures_per_email:
-        _block("email", caller.email, ends, now)
+        _block(("email", caller.email), ends, now)
 
 
-def _block(scope: str, key: str, ends: float, now: float) -> None:
-    log.info("sign-in limit reached by an %s (key %s...) until %d", scope, key[:12], ends)
-    _blocked.add((scope, key), ends, now)
+def _block(key: tuple[str, str], ends: float, now: float) -> None:
+    scope, hashed = key
+    log.info("sign-in limit reached by an %s (key %s...) until %d", scope, hashed[:12], ends)
+    _blocked.add(key, ends, now)
 
 
-class _HashingSlots:
+class HashingSlots:
+    """At most `running` hashes at once and `waiting` more queued; any further one is refused."""
+
     def __init__(self, running: int, waiting: int) -> None:
         self._running = threading.BoundedSemaphore(running)
         self._admitted = threading.BoundedSemaphore(running + waiting)
@@ -199,5 +202,5 @@ class _HashingSlots:
             self._admitted.release()
 
 
-password_hashing = _HashingSlots(HASHES_RUNNING, HASHES_WAITING)
+password_hashing = HashingSlots(HASHES_RUNNING, HASHES_WAITING)
 """`with password_hashing(): ...` around an Argon2 hash or verification."""
