@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -73,8 +74,15 @@ def client_network(address: str) -> str:
     return str(ip)
 
 
+@lru_cache(maxsize=4)
+def _hash_key(settings: Settings) -> bytes:
+    # Once per settings: in the embedded default the key is a file, and a refused attempt is
+    # otherwise little more than this.
+    return settings.secret("document_hash_key")
+
+
 def _keyed(settings: Settings, scope: str, value: str) -> str:
-    return hmac.new(settings.secret("document_hash_key"), f"{scope}:{value}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_hash_key(settings), f"{scope}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 class _Blocked:
