@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,14 @@ def test_after_the_window_the_caller_is_let_in_and_ended_windows_are_purged(data
     with transaction() as session:
         starts = set(session.scalars(select(SigninCounter.window_start)))
     assert len(starts) == 1 and time.time() - 3 < starts.pop() <= time.time()
+
+
+def test_concurrent_attempts_are_each_counted_once(database, monkeypatch):
+    settings = _limits(monkeypatch, SIGNIN_MAX_ATTEMPTS_PER_ADDRESS=1000)
+    address = "192.0.2.200"
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: signin_limits.admit(settings, _email(), address), range(40)))
+    keys = signin_limits.caller_of(settings, "anyone@example.com", address)
+    with transaction() as session:
+        hits = session.scalars(select(SigninCounter.hits).where(SigninCounter.key_hmac == keys.address)).all()
+    assert hits == [40]
