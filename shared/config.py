@@ -109,8 +109,12 @@ class Settings(DatabaseSettings):
     context_whole_tenant_rows: int = Field(default=200_000, ge=0, validation_alias="CONTEXT_WHOLE_TENANT_ROWS")
     # Abuse limits (`services.signin_limits`, `services.request_rate`); each a number per window.
     signin_window_seconds: int = Field(default=300, ge=1, validation_alias="SIGNIN_WINDOW_SECONDS")
-    signin_max_failures_per_email: int = Field(default=10, ge=1, validation_alias="SIGNIN_MAX_FAILURES_PER_EMAIL")
-    signin_max_attempts_per_address: int = Field(default=100, ge=1, validation_alias="SIGNIN_MAX_ATTEMPTS_PER_ADDRESS")
+    signin_max_failures_per_email: int = Field(
+        default=10, ge=1, validation_alias="SIGNIN_MAX_FAILURES_PER_EMAIL"
+    )
+    signin_max_attempts_per_address: int = Field(
+        default=100, ge=1, validation_alias="SIGNIN_MAX_ATTEMPTS_PER_ADDRESS"
+    )
     tenant_requests_per_minute: int = Field(default=30_000, ge=1, validation_alias="TENANT_REQUESTS_PER_MINUTE")
 
     @model_validator(mode="after")

@@ -46,6 +46,6 @@ def admit(settings: Settings, tenant_id: uuid.UUID) -> None:
 
 
 def _drop_full(capacity: int, per_second: float, now: float) -> None:
-    full = [tenant for tenant, (tokens, then) in _buckets.items() if tokens + (now - then) * per_second >= capacity]
-    for tenant in full:
-        del _buckets[tenant]
+    for tenant, (tokens, then) in list(_buckets.items()):
+        if tokens + (now - then) * per_second >= capacity:
+            del _buckets[tenant]

@@ -138,7 +138,10 @@ def _count(session: Session, start: int, scope: str, key: str) -> int:
 
 
 def caller_of(settings: Settings, email: str, address: str) -> Caller:
-    return Caller(_keyed(settings, "email", email.lower()), _keyed(settings, "address", client_network(address)))
+    return Caller(
+        email=_keyed(settings, "email", email.lower()),
+        address=_keyed(settings, "address", client_network(address)),
+    )
 
 
 def admit(settings: Settings, email: str, address: str) -> Caller:

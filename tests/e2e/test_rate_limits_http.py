@@ -39,7 +39,8 @@ class Instances:
     def signup(self, source: str) -> tuple[str, dict[str, str]]:
         email = f"lim-{uuid.uuid4().hex[:10]}@exemplo.com.br"
         with self.client(0, source) as client:
-            answer = client.post("/signup", json={"company": "Limites Ltda", "email": email, "password": PASSWORD})
+            body = {"company": "Limites Ltda", "email": email, "password": PASSWORD}
+            answer = client.post("/signup", json=body)
         assert answer.status_code == 201, answer.text
         return email, {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
@@ -99,7 +100,8 @@ def test_wrong_passwords_turn_into_429_on_every_instance(instances: Instances):
         assert email not in answer.text
     for number in (0, 1):  # the right password too, until the window ends
         with instances.client(number, source) as client:
-            assert_too_many_requests(client.post("/token", json={"email": email, "password": PASSWORD}), WINDOW)
+            right = client.post("/token", json={"email": email, "password": PASSWORD})
+            assert_too_many_requests(right, WINDOW)
 
 
 def test_an_address_is_limited_across_emails_whatever_x_forwarded_for_says(instances: Instances):

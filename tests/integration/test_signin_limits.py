@@ -46,7 +46,8 @@ def _email() -> str:
 
 
 def _signup(email: str, address: str = ADDRESS):
-    return accounts.signup(get_settings(), SignupRequest(company="ACME Ltda", email=email, password=PASSWORD), address)
+    request = SignupRequest(company="ACME Ltda", email=email, password=PASSWORD)
+    return accounts.signup(get_settings(), request, address)
 
 
 def _sign_in(email: str, password: str, address: str = ADDRESS) -> int:
@@ -102,7 +103,7 @@ def test_signing_up_with_a_taken_email_counts_as_its_failure(database, monkeypat
         _signup(email, "192.0.2.99")
 
 
-def test_the_counts_live_hashed_in_the_database_and_another_process_obeys_them(database, monkeypatch, tmp_path):
+def test_counts_are_stored_hashed_and_another_process_obeys_them(database, monkeypatch, tmp_path):
     settings = _limits(monkeypatch)
     email = _email()
     _signup(email)
@@ -112,7 +113,8 @@ def test_the_counts_live_hashed_in_the_database_and_another_process_obeys_them(d
     engine = create_engine(settings.sqlalchemy_url)  # another engine than the app's
     try:
         with engine.connect() as connection:
-            rows = connection.execute(select(SigninCounter.scope, SigninCounter.key_hmac, SigninCounter.hits)).all()
+            columns = (SigninCounter.scope, SigninCounter.key_hmac, SigninCounter.hits)
+            rows = connection.execute(select(*columns)).all()
     finally:
         engine.dispose()
     counts = {(scope, key): hits for scope, key, hits in rows}
@@ -127,13 +129,16 @@ def test_the_counts_live_hashed_in_the_database_and_another_process_obeys_them(d
         "from shared.schemas.accounts import TokenRequest\n"
         "from shared.services import accounts\n"
         "try:\n"
-        f"    accounts.token(get_settings(), TokenRequest(email={email!r}, password={PASSWORD!r}), '192.0.2.50')\n"
+        f"    request = TokenRequest(email={email!r}, password={PASSWORD!r})\n"
+        "    accounts.token(get_settings(), request, '192.0.2.50')\n"
         "    print(200)\n"
         "except TooManyRequests as exc:\n"
         "    print(429, exc.retry_after)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    other = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    other = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert other.returncode == 0, other.stderr
     status, retry_after = other.stdout.split()
     assert status == "429" and 1 <= int(retry_after) <= WINDOW

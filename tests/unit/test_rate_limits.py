@@ -4,6 +4,7 @@ the bound on concurrent password hashing."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -40,6 +41,16 @@ def test_a_company_over_its_rate_is_refused_until_a_request_is_due_and_others_ar
         request_rate.admit(settings, busy)
     assert raised.value.retry_after in (4, 5)
     request_rate.admit(settings, quiet)
+
+
+def test_the_buckets_of_companies_that_went_quiet_are_dropped(monkeypatch):
+    monkeypatch.setenv("TENANT_REQUESTS_PER_MINUTE", "6000000")  # refilled within 10 microseconds
+    get_settings.cache_clear()
+    settings = get_settings()
+    for _ in range(20_000):
+        request_rate.admit(settings, uuid.uuid4())
+        time.sleep(0.00002)
+    assert len(request_rate._buckets) < 10_001
 
 
 def test_password_hashing_beyond_the_running_and_waiting_slots_is_refused_at_once():
