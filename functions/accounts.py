@@ -14,13 +14,13 @@ bp = func.Blueprint()
 @bp.route(route="signup", methods=["POST"])
 @endpoint(auth=False)
 def signup(call: ApiRequest) -> Reply:
-    return Reply(accounts.signup(call.settings, call.parse(schemas.SignupRequest)), status=201)
+    return Reply(accounts.signup(call.settings, call.parse(schemas.SignupRequest), call.client_address), status=201)
 
 
 @bp.route(route="token", methods=["POST"])
 @endpoint(auth=False)
 def token(call: ApiRequest) -> Reply:
-    return Reply(accounts.token(call.settings, call.parse(schemas.TokenRequest)))
+    return Reply(accounts.token(call.settings, call.parse(schemas.TokenRequest), call.client_address))
 
 
 @bp.route(route="api-keys", methods=["POST"])

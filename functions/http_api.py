@@ -28,6 +28,7 @@ from shared.errors import (
     MalformedRequest,
     NotFound,
     TooLarge,
+    TooManyRequests,
     Unavailable,
 )
 from shared.schemas.base import PlainAnswer, field_errors, too_many
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 accounts = LazyModule("shared.services.accounts")
 config = LazyModule("shared.config")
 faults = LazyModule("shared.faults")
+request_rate = LazyModule("shared.services.request_rate")
 revision = LazyModule("shared.db.revision")
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -51,6 +53,7 @@ _STATUS = {
     Conflict: (409, "Conflict"),
     TooLarge: (413, "Content Too Large"),
     InvalidInput: (422, "Unprocessable Content"),
+    TooManyRequests: (429, "Too Many Requests"),
     Unavailable: (503, "Service Unavailable"),
 }
 TRANSIENT = "A storage or database fault stopped the request (disk full, busy or unreachable); retry later."
@@ -70,6 +73,13 @@ class ApiRequest:
     def tenant(self) -> Principal:
         assert self.principal is not None, "route declared auth=False but needs a caller"
         return self.principal
+
+    @property
+    def client_address(self) -> str:
+        """The caller's address as the front end saw it: the last `X-Forwarded-For` entry, the one
+        Azure's front end appends (and the devhost sets from the socket). Entries before it come
+        from the client and are not trusted; behind one more proxy, the last entry is that proxy."""
+        return self.raw.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
 
     def _body(self) -> bytes:
         body = self.raw.get_body()
@@ -153,8 +163,8 @@ def _authenticate(settings: Settings, req: func.HttpRequest) -> Principal:
 def _app_problem(exc: AppError, rid: str) -> func.HttpResponse:
     status, title = next(_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS)
     headers = {"WWW-Authenticate": 'Bearer realm="creditgate"'} if status == 401 else {}
-    if retry_after := getattr(exc, "retry_after", None):
-        headers["Retry-After"] = str(retry_after)
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     return problem(status, title, exc.detail, rid, exc.errors, headers)
 
 
@@ -170,6 +180,8 @@ def endpoint(*, auth: bool = True, schema_gate: bool = True) -> Callable[[Callab
                 if schema_gate:  # health checks the schema itself, beside its other checks
                     revision.require_current_schema()
                 call = ApiRequest(req, settings, _authenticate(settings, req) if auth else None)
+                if call.principal is not None:
+                    request_rate.admit(settings, call.principal.tenant_id)
                 reply = handler(call)
                 body = _encoded(reply.body) if reply.body is not None else None
                 elapsed_ms = (time.perf_counter() - started) * 1000

@@ -112,6 +112,15 @@ class Settings(DatabaseSettings):
     devhost_channel_timeout_seconds: int = Field(
         default=30, ge=1, validation_alias="DEVHOST_CHANNEL_TIMEOUT_SECONDS"
     )
+    # Abuse limits (`services.signin_limits`, `services.request_rate`); each a number per window.
+    signin_window_seconds: int = Field(default=300, ge=1, validation_alias="SIGNIN_WINDOW_SECONDS")
+    signin_max_failures_per_email: int = Field(
+        default=10, ge=1, validation_alias="SIGNIN_MAX_FAILURES_PER_EMAIL"
+    )
+    signin_max_attempts_per_address: int = Field(
+        default=100, ge=1, validation_alias="SIGNIN_MAX_ATTEMPTS_PER_ADDRESS"
+    )
+    tenant_requests_per_minute: int = Field(default=30_000, ge=1, validation_alias="TENANT_REQUESTS_PER_MINUTE")
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:

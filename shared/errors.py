@@ -20,6 +20,7 @@ class FieldError:
 class AppError(Exception):
     detail: str
     errors: Sequence[FieldError] = field(default_factory=tuple)
+    retry_after: int | None = None  # seconds; the HTTP layer sends it as Retry-After
 
     def __str__(self) -> str:
         return self.detail
@@ -49,12 +50,13 @@ class MalformedRequest(AppError):
     pass
 
 
-@dataclass
+class TooManyRequests(AppError):
+    """A rate limit was reached; `retry_after` says when the caller is let in again."""
+
+
 class Unavailable(AppError):
     """Not the caller's fault: a dependency cannot serve the request now. `retry_after` (seconds)
     when waiting may be enough, None when someone must act first (the detail says what)."""
-
-    retry_after: int | None = None
 
 
 class ModelUnavailable(Unavailable):

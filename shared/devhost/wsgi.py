@@ -59,6 +59,8 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = environ[key]
+    # The caller's address, as Azure's front end passes it; a client cannot choose it.
+    headers["x-forwarded-for"] = environ.get("REMOTE_ADDR", "")
     return headers
 
 

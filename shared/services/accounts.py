@@ -32,21 +32,19 @@ from shared.security import (
     same_digest,
     verify_password,
 )
+from shared.services import signin_limits
 
 
-def signup(settings: Settings, request: SignupRequest) -> SignupResponse:
+def signup(settings: Settings, request: SignupRequest, client_address: str) -> SignupResponse:
     email = request.email.lower()
-    password_hash = hash_password(request.password)  # slow on purpose: outside the transaction
+    caller = signin_limits.admit(settings, email, client_address)
+    with signin_limits.password_hashing():
+        password_hash = hash_password(request.password)  # slow on purpose: outside the transaction
     try:
-        with transaction() as session:
-            if session.scalar(select(User.id).where(User.email == email)) is not None:
-                raise Conflict("An account with this email already exists.")
-            tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
-            session.add(Tenant(id=tenant_id, company=request.company))
-            session.flush()
-            session.add(User(id=user_id, tenant_id=tenant_id, email=email, password_hash=password_hash))
-    except IntegrityError:  # a concurrent signup won the race for the unique email
-        raise Conflict("An account with this email already exists.") from None
+        tenant_id, user_id = _create_account(request.company, email, password_hash)
+    except Conflict:
+        signin_limits.record_failure(settings, caller)
+        raise
     return SignupResponse(
         tenant_id=tenant_id,
         user_id=user_id,
@@ -55,11 +53,29 @@ def signup(settings: Settings, request: SignupRequest) -> SignupResponse:
     )
 
 
-def token(settings: Settings, request: TokenRequest) -> TokenResponse:
+def _create_account(company: str, email: str, password_hash: str) -> tuple[uuid.UUID, uuid.UUID]:
+    try:
+        with transaction() as session:
+            if session.scalar(select(User.id).where(User.email == email)) is not None:
+                raise Conflict("An account with this email already exists.")
+            tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
+            session.add(Tenant(id=tenant_id, company=company))
+            session.flush()
+            session.add(User(id=user_id, tenant_id=tenant_id, email=email, password_hash=password_hash))
+    except IntegrityError:  # a concurrent signup won the race for the unique email
+        raise Conflict("An account with this email already exists.") from None
+    return tenant_id, user_id
+
+
+def token(settings: Settings, request: TokenRequest, client_address: str) -> TokenResponse:
+    email = request.email.lower()
+    caller = signin_limits.admit(settings, email, client_address)
     with transaction() as session:
-        user = session.scalars(select(User).where(User.email == request.email.lower())).one_or_none()
-    valid = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, request.password)
+        user = session.scalars(select(User).where(User.email == email)).one_or_none()
+    with signin_limits.password_hashing():
+        valid = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, request.password)
     if user is None or not valid:
+        signin_limits.record_failure(settings, caller)
         raise AuthenticationFailed("Email or password is wrong.")
     return TokenResponse(
         access_token=issue_token(settings, user.tenant_id, user.id), expires_in=settings.jwt_ttl_seconds

@@ -10,11 +10,12 @@ from shared.security import Principal, decode_token
 from shared.services import accounts
 
 PASSWORD = "a long enough password"
+CLIENT = "198.51.100.7"
 
 
 def _signup(email: str | None = None):
     email = email or f"{uuid.uuid4().hex[:8]}@example.com.br"
-    return accounts.signup(get_settings(), SignupRequest(company="ACME Ltda", email=email, password=PASSWORD))
+    return accounts.signup(get_settings(), SignupRequest(company="ACME Ltda", email=email, password=PASSWORD), CLIENT)
 
 
 def test_signup_creates_a_tenant_whose_token_names_it(database):
@@ -27,7 +28,7 @@ def test_email_is_unique_regardless_of_case(database):
     created = _signup("Maria@Example.com")
     with pytest.raises(Conflict):
         _signup("maria@example.com")
-    token = accounts.token(get_settings(), TokenRequest(email="MARIA@example.com", password=PASSWORD))
+    token = accounts.token(get_settings(), TokenRequest(email="MARIA@example.com", password=PASSWORD), CLIENT)
     assert decode_token(get_settings(), token.access_token).tenant_id == created.tenant_id
 
 
@@ -49,7 +50,7 @@ def test_wrong_password_and_unknown_email_are_refused_alike(database):
     _signup("joao@example.com")
     for email, password in (("joao@example.com", "wrong password!!"), ("nobody@example.com", PASSWORD)):
         with pytest.raises(AuthenticationFailed) as raised:
-            accounts.token(get_settings(), TokenRequest(email=email, password=password))
+            accounts.token(get_settings(), TokenRequest(email=email, password=password), CLIENT)
         assert str(raised.value) == "Email or password is wrong."
 
 

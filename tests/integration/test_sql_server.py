@@ -68,7 +68,7 @@ def test_every_statement_of_the_product_flow_compiles_for_sql_server(database):
 
 def _run_the_whole_flow() -> None:
     settings = get_settings()
-    signup = accounts.signup(settings, SignupRequest(company="SQL", email=f"{uuid.uuid4().hex[:8]}@x.com", password="p" * 12))
+    signup = accounts.signup(settings, SignupRequest(company="SQL", email=f"{uuid.uuid4().hex[:8]}@x.com", password="p" * 12), "198.51.100.7")
     principal = decode_token(settings, signup.access_token)
     key = accounts.create_api_key(principal, ApiKeyCreate(name="k").name)
     accounts.authenticate(settings, bearer=None, api_key=key.key)

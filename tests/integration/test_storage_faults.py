@@ -45,7 +45,8 @@ def answer(response: func.HttpResponse) -> dict:
 
 def signup() -> tuple[str, uuid.UUID]:
     email = f"faults-{uuid.uuid4().hex[:8]}@example.com.br"
-    signed = accounts.signup(get_settings(), SignupRequest(company="Falhas Ltda", email=email, password="senha longa de teste"))
+    request = SignupRequest(company="Falhas Ltda", email=email, password="senha longa de teste")
+    signed = accounts.signup(get_settings(), request, "192.0.2.10")
     return signed.access_token, signed.tenant_id
 
 
