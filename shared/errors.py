@@ -47,3 +47,7 @@ class TooLarge(AppError):
 
 class MalformedRequest(AppError):
     pass
+
+
+class UnsupportedMediaType(AppError):
+    """A body that is not `application/json`: never guessed at."""
