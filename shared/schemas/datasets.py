@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -26,6 +26,9 @@ MAX_BATCH_NUMBER = 100_000
 MAX_COUNT = 2**31 - 1  # a 32-bit INTEGER column on every backend
 # Dates outside this range are typos, and beyond what pandas' nanosecond timestamps can hold.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+# An order is a business event: none before this, none later than tomorrow (clock skew and time zones).
+EARLIEST_ORDER = datetime(1990, 1, 1, tzinfo=UTC)
+ORDER_LEAD = timedelta(days=1)
 
 Identifier = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 Label = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
@@ -60,7 +63,18 @@ def _document(value: str) -> str:
     return normalize_document(value)
 
 
+def _plausible_order_time(value: datetime) -> datetime:
+    if not EARLIEST_ORDER <= value <= datetime.now(UTC) + ORDER_LEAD:
+        raise ValueError(f"must be between {EARLIEST_ORDER.date().isoformat()} and a day from now")
+    return value
+
+
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+OrderTime = Annotated[
+    UtcDateTime,
+    AfterValidator(_plausible_order_time),
+    Field(description=f"From {EARLIEST_ORDER.date().isoformat()} to a day from now; a naive time is UTC."),
+]
 Day = Annotated[date, AfterValidator(_in_range)]
 Document = Annotated[str, StringConstraints(max_length=32), AfterValidator(_document)]
 
@@ -107,7 +121,7 @@ class OrderFields(Strict):
 
     order_id: Identifier
     customer_id: Identifier
-    ordered_at: UtcDateTime
+    ordered_at: OrderTime
     amount: Annotated[Money, Field(gt=0)]
     payment_term_days: Annotated[int, Field(ge=0, le=3650)] = 0
     channel: Label | None = None
