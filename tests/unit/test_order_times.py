@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from shared.schemas.datasets import OrderItem
 from shared.schemas.models import EvaluateRequest, PredictionRequest
 
-ORDER = {"order_id": "O1", "customer_id": "C1", "amount": 10, "invoiced": True}
+ORDER = {"order_id": "O1", "customer_id": "C1", "amount": 10}
+LABEL = {PredictionRequest: {}, EvaluateRequest: {"invoiced": True}}
 TOO_LATE = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
 
 
@@ -16,7 +17,7 @@ TOO_LATE = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
 @pytest.mark.parametrize("model", [PredictionRequest, EvaluateRequest])
 def test_an_order_time_out_of_bounds_is_named(model, at: str) -> None:
     with pytest.raises(ValidationError) as raised:
-        model.model_validate({"orders": [{**ORDER, "ordered_at": at}]})
+        model.model_validate({"orders": [{**ORDER, **LABEL[model], "ordered_at": at}]})
     assert [error["loc"] for error in raised.value.errors()] == [("orders", 0, "ordered_at")]
 
 
