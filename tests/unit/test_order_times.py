@@ -9,6 +9,8 @@ from shared.schemas.datasets import OrderItem
 from shared.schemas.models import EvaluateRequest, PredictionRequest
 
 ORDER = {"order_id": "O1", "customer_id": "C1", "amount": 10}
+REFUSED = {**ORDER, "order_id": "O2", "ordered_at": "2025-01-01T00:00:00Z", "invoiced": False}
+OTHERS = {PredictionRequest: [], EvaluateRequest: [REFUSED]}
 LABEL = {PredictionRequest: {}, EvaluateRequest: {"invoiced": True}}
 TOO_LATE = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
 
@@ -17,7 +19,7 @@ TOO_LATE = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
 @pytest.mark.parametrize("model", [PredictionRequest, EvaluateRequest])
 def test_an_order_time_out_of_bounds_is_named(model, at: str) -> None:
     with pytest.raises(ValidationError) as raised:
-        model.model_validate({"orders": [{**ORDER, **LABEL[model], "ordered_at": at}]})
+        model.model_validate({"orders": [{**ORDER, **LABEL[model], "ordered_at": at}, *OTHERS[model]]})
     assert [error["loc"] for error in raised.value.errors()] == [("orders", 0, "ordered_at")]
 
 
