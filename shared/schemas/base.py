@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Strict as NoCoercion, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
 from shared.errors import FieldError, TooLarge
 
@@ -26,10 +26,20 @@ class PlainAnswer(BaseModel):
         return orjson.dumps(dict(self))
 
 
-# Numbers and booleans as JSON types, as the OpenAPI document says: pydantic's lax mode also takes
-# "12" for 12, and 0, 1, "yes" or "off" for a boolean.
-Integer = Annotated[int, NoCoercion()]
-Boolean = Annotated[bool, NoCoercion()]
+def _json_number(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def integer(**bounds: int) -> Any:
+    """An integer as a JSON number, as the OpenAPI document says: pydantic's lax mode also takes "12"
+    and true for 12 (12.0 is an integer in JSON Schema too). The bounds sit inside the validator, or
+    the document would carry them as unknown "ge"/"le" keywords instead of minimum/maximum."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_json_number)]
+
+
+Boolean = StrictBool  # lax mode also takes 0, 1, "yes" or "off"
 
 # NUL and other control characters break databases (PostgreSQL refuses NUL) and logs. A pattern,
 # unlike a Python validator, is checked inside pydantic-core with the length limits.

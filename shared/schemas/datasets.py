@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from shared.documents import is_valid_document, normalize_document
-from shared.schemas.base import Boolean, Integer, Strict, Text
+from shared.schemas.base import Boolean, Strict, Text, integer
 
 MAX_BATCH_ITEMS = 500
 MAX_ATTRIBUTES = 50
@@ -71,7 +71,7 @@ def _money(bound: Literal["ge", "gt"]) -> Any:
 
 Money = _money("ge")
 PositiveMoney = _money("gt")
-Count = Annotated[Integer, Field(ge=0, le=MAX_COUNT)]
+Count = integer(ge=0, le=MAX_COUNT)
 UF = Literal[
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
     "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
@@ -138,7 +138,7 @@ class CreditLimitItem(Strict):
 class SerasaQueryItem(Strict):
     customer_id: Identifier
     queried_at: UtcDateTime
-    score: Annotated[Integer, Field(ge=0, le=1000)] | None = None
+    score: integer(ge=0, le=1000) | None = None
     negative_records: Count
     negative_amount: Money
     protests: Count
@@ -156,7 +156,7 @@ class OrderFields(Strict):
     customer_id: Identifier
     ordered_at: OrderTime
     amount: PositiveMoney
-    payment_term_days: Annotated[Integer, Field(ge=0, le=3650)] = 0
+    payment_term_days: integer(ge=0, le=3650) = 0
     channel: Label | None = None
     attributes: Attributes | None = None
 
@@ -181,5 +181,5 @@ Dataset = Literal["customers", "credit_limits", "serasa_queries", "orders"]
 class BatchEnvelope(Strict):
     """Items stay raw here: each is validated on its own so every bad one is reported."""
 
-    batch: Annotated[Integer, Field(ge=1, le=MAX_BATCH_NUMBER)]
+    batch: integer(ge=1, le=MAX_BATCH_NUMBER)
     items: Annotated[list[dict], Field(min_length=1)]

@@ -8,7 +8,7 @@ from typing_extensions import TypedDict
 
 from pydantic import BaseModel, Field, field_validator
 
-from shared.schemas.base import Integer, PlainAnswer, Strict
+from shared.schemas.base import PlainAnswer, Strict, integer
 from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields
 
 
@@ -83,7 +83,7 @@ class EvaluateResult(BaseModel):
 
 class PredictionRequest(Strict):
     orders: Annotated[list[OrderFields], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
-    model_version: Annotated[Integer, Field(ge=1)] | None = None
+    model_version: integer(ge=1) | None = None
 
 
 # A prediction answer is built by the service itself from JSON-native values, so it is neither

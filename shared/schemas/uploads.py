@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.schemas.base import Boolean, Integer, Strict
+from shared.schemas.base import Boolean, Strict, integer
 from shared.schemas.datasets import MAX_BATCH_NUMBER, Dataset
 
 
 class UploadOpen(Strict):
-    expected_batches: dict[Dataset, Annotated[Integer, Field(ge=1, le=MAX_BATCH_NUMBER)]] | None = Field(
+    expected_batches: dict[Dataset, integer(ge=1, le=MAX_BATCH_NUMBER)] | None = Field(
         default=None, description="When given, receiving the last expected batch commits the upload."
     )
 
