@@ -78,7 +78,9 @@ class ApiRequest:
             return b"{}"
         media_type = self.raw.headers.get("Content-Type", "").partition(";")[0].strip().lower()
         if media_type != JSON:
-            raise UnsupportedMediaType(f"Send the body as {JSON} (a request without a body needs no Content-Type).")
+            raise UnsupportedMediaType(
+                f"Send the body as {JSON} (a request without a body needs no Content-Type)."
+            )
         return body
 
     def json(self) -> Any:

@@ -134,9 +134,13 @@ AUTH_ERRORS = {401: "No valid bearer token or X-API-Key."}
 # turned away by a rate limit or a passing fault of the database or storage; the page routes cannot.
 SERVICE_ERRORS = {
     429: "Too many requests; try again after Retry-After seconds.",
-    503: "A passing fault of the database or storage (or the schema is behind); retry after Retry-After seconds.",
+    503: "A passing fault of the database or storage, or the schema is behind; retry after Retry-After seconds.",
 }
-RETRY_AFTER = {"description": "Seconds to wait before retrying.", "required": True, "schema": {"type": "integer", "minimum": 0}}
+RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0},
+}
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
     429: {"Retry-After": RETRY_AFTER},

@@ -3,7 +3,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+)
 
 from shared.errors import FieldError, TooLarge
 
@@ -50,7 +58,10 @@ EMAIL_PATTERN = (
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_PATTERN_MESSAGES = {PRINTABLE: "control characters are not allowed", EMAIL_PATTERN: "not a valid email address"}
+_PATTERN_MESSAGES = {
+    PRINTABLE: "control characters are not allowed",
+    EMAIL_PATTERN: "not a valid email address",
+}
 
 
 def reject_oversized(payload: Any, field: str, limit: int) -> None:

@@ -53,7 +53,8 @@ class ModelDetail(ModelSummary):
 
 
 def _labeled(invoiced: bool) -> dict[str, Any]:
-    return {"contains": {"type": "object", "properties": {"invoiced": {"const": invoiced}}, "required": ["invoiced"]}}
+    labeled = {"type": "object", "properties": {"invoiced": {"const": invoiced}}, "required": ["invoiced"]}
+    return {"contains": labeled}
 
 
 class EvaluateRequest(Strict):

@@ -76,7 +76,8 @@ def authenticate(settings: Settings, *, bearer: str | None, api_key: str | None)
         # A valid signature is not enough: the token must name a user of its tenant that exists
         # (one primary-key lookup), or a forged or stale tenant id reaches the use cases.
         with reading() as connection:
-            known = connection.execute(_USER, {"user_id": principal.user_id, "tenant_id": principal.tenant_id}).first()
+            ids = {"user_id": principal.user_id, "tenant_id": principal.tenant_id}
+            known = connection.execute(_USER, ids).first()
         if known is None:
             raise AuthenticationFailed("The access token is invalid or expired.")
         return principal
