@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import azure.functions as func
+import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from functions.lazy import LazyModule
@@ -30,6 +31,7 @@ from shared.errors import (
     TooLarge,
     TooManyRequests,
     Unavailable,
+    UnsupportedMediaType,
 )
 from shared.schemas.base import PlainAnswer, field_errors, too_many
 
@@ -44,14 +46,20 @@ request_rate = LazyModule("shared.services.request_rate")
 revision = LazyModule("shared.db.revision")
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
+JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Route ids in their one documented spelling: `int()` also takes " 7", "+7" and Unicode digits and
+# spaces (`/models/%C2%A07` was version 7), `uuid.UUID()` braces, "urn:uuid:" and bare hex.
+_ROUTE_INT = re.compile(r"[0-9]{1,10}")
+_ROUTE_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _STATUS = {
     MalformedRequest: (400, "Bad Request"),
     AuthenticationFailed: (401, "Unauthorized"),
     NotFound: (404, "Not Found"),
     Conflict: (409, "Conflict"),
     TooLarge: (413, "Content Too Large"),
+    UnsupportedMediaType: (415, "Unsupported Media Type"),
     InvalidInput: (422, "Unprocessable Content"),
     TooManyRequests: (429, "Too Many Requests"),
     Unavailable: (503, "Service Unavailable"),
@@ -82,16 +90,26 @@ class ApiRequest:
         return self.raw.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
 
     def _body(self) -> bytes:
+        """The body, `{}` when there is none; a body that is there must say it is JSON."""
         body = self.raw.get_body()
         if len(body) > MAX_BODY_BYTES:
             raise _too_large()
-        return body if body.strip() else b"{}"
+        if not body.strip():
+            return b"{}"
+        media_type = self.raw.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        if media_type != JSON:
+            raise UnsupportedMediaType(
+                f"Send the body as {JSON} (a request without a body needs no Content-Type)."
+            )
+        return body
 
     def json(self) -> Any:
+        """Parsed by pydantic-core, as `parse_batch` bodies are: the same JSON is accepted everywhere,
+        and nesting is bounded (json.loads raised RecursionError on 10,000 levels)."""
         try:
-            return json.loads(self._body())
-        except (ValueError, UnicodeDecodeError):
-            raise MalformedRequest("The body is not valid JSON.") from None
+            return pydantic_core.from_json(self._body())
+        except ValueError as exc:
+            raise _not_json(str(exc)) from None
 
     def parse(self, model: type[M], payload: Any = None) -> M:
         try:
@@ -107,24 +125,30 @@ class ApiRequest:
             return model.model_validate_json(self._body())
         except ValidationError as exc:
             errors = exc.errors()
-            if any(error["type"] == "json_invalid" for error in errors):
-                raise MalformedRequest("The body is not valid JSON.") from None
+            for error in errors:
+                if error["type"] == "json_invalid":
+                    raise _not_json(error["ctx"]["error"]) from None
             for error in errors:
                 if error["type"] == "too_long" and error["loc"] == (field,):
                     raise too_many(field, error["ctx"]["max_length"], error["ctx"]["actual_length"]) from None
             raise InvalidInput("The request body is invalid.", errors=field_errors(exc)) from None
 
     def route_uuid(self, name: str, what: str) -> uuid.UUID:
-        return self._route(name, what, uuid.UUID)
+        return uuid.UUID(self._route(name, what, _ROUTE_UUID))
 
     def route_int(self, name: str, what: str) -> int:
-        return self._route(name, what, int)
+        return int(self._route(name, what, _ROUTE_INT))
 
-    def _route(self, name: str, what: str, kind: Callable[[str], Any]) -> Any:
-        try:
-            return kind(self.raw.route_params[name])
-        except (KeyError, ValueError):
-            raise NotFound(f"No such {what}.") from None
+    def _route(self, name: str, what: str, spelling: re.Pattern[str]) -> str:
+        value = self.raw.route_params.get(name, "")
+        if not spelling.fullmatch(value):
+            raise NotFound(f"No such {what}.")
+        return value
+
+
+def _not_json(reason: str) -> MalformedRequest:
+    """The parser's reason says where (line and column), never what: the body may hold secrets."""
+    return MalformedRequest(f"The body is not valid JSON: {reason}.")
 
 
 @dataclass
@@ -188,7 +212,7 @@ def endpoint(*, auth: bool = True, schema_gate: bool = True) -> Callable[[Callab
                 return func.HttpResponse(
                     body,
                     status_code=reply.status,
-                    mimetype="application/json" if reply.body is not None else None,
+                    mimetype=JSON if reply.body is not None else None,
                     # Server-Timing: clients (and bench/predict.py) see the time spent in the app itself.
                     headers={"X-Request-Id": rid, "Server-Timing": f"app;dur={elapsed_ms:.2f}", **reply.headers},
                 )

@@ -62,3 +62,7 @@ class Unavailable(AppError):
 class ModelUnavailable(Unavailable):
     """A model version's artifact is missing or fails its integrity check: retraining or activating
     another version fixes it, waiting does not."""
+
+
+class UnsupportedMediaType(AppError):
+    """A body that is not `application/json`: never guessed at."""

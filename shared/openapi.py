@@ -3,7 +3,8 @@
 `OPERATIONS` is the one route table of the documentation: a row per HTTP function, whose
 `operation_id` is the function's name, so a test can hold the table to what `function_app`
 registers. Schemas come from the models (never written by hand); errors every route shares
-(400/413/422 for a body, 401 without credentials) are added here, so rows list only their own.
+(400/413/415/422 for a body, 401 without credentials, 429 and 503 wherever the service is asked
+to work) are added here, so rows list only their own.
 The document is built on first use and cached: importing this module costs no start-up time.
 """
 
@@ -126,12 +127,29 @@ _PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 
 # Errors implied by the shape of an operation, with what they mean there.
 BODY_ERRORS = {
-    400: "The body is not JSON.",
+    400: "The body is not JSON (or is nested too deeply).",
     413: "The body is larger than 5 MiB.",
+    415: "The body is not application/json (a request without a body needs no Content-Type).",
     422: "The body does not match the schema; `errors` lists every bad field, and nothing was written.",
 }
 QUERY_ERRORS = {422: "A query parameter is invalid; `errors` lists them."}
 AUTH_ERRORS = {401: "No valid bearer token or X-API-Key."}
+# Every operation that does work for a caller (a body to act on or an account to act for) can be
+# turned away by a rate limit or a passing fault of the database or storage; the page routes cannot.
+SERVICE_ERRORS = {
+    429: "Too many requests; try again after Retry-After seconds.",
+    503: "A passing fault of the database or storage, or the schema is behind; retry after Retry-After seconds.",
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0},
+}
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    429: {"Retry-After": RETRY_AFTER},
+    503: {"Retry-After": RETRY_AFTER},
+}
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,7 @@ class Operation:
             **(BODY_ERRORS if self.request else {}),
             **(QUERY_ERRORS if self.query else {}),
             **({} if self.public else AUTH_ERRORS),
+            **(SERVICE_ERRORS if self.request or not self.public else {}),
         }
         return dict(sorted({**implied, **self.errors}.items()))
 
@@ -552,10 +571,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 
 class SchemaGenerator(GenerateJsonSchema):
-    """pydantic's generator, stating two rules its validators enforce that the default leaves out."""
-
-    def get_decimal_pattern(self, schema: core_schema.DecimalSchema) -> str | None:
-        return self.build_decimal_pattern(schema)  # money: at most 2 decimal places
+    """pydantic's generator, stating a rule its validators enforce that the default leaves out."""
 
     def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
         json_schema = super().dict_schema(schema)
@@ -629,8 +645,8 @@ def _operation(
     problem = {PROBLEM_JSON: {"schema": responses[Problem]}}
     for status, description in op.all_errors().items():
         answers[str(status)] = {"description": description, "content": problem}
-        if status == 401:
-            answers[str(status)]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        if status in ERROR_HEADERS:
+            answers[str(status)]["headers"] = ERROR_HEADERS[status]
     document["responses"] = answers
     if op.public:
         document["security"] = []

@@ -74,6 +74,8 @@ def decode_token(settings: Settings, token: str) -> Principal:
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "iss", "aud", "sub", "tid"]},
         )
+        if not isinstance(claims["tid"], str):  # PyJWT checks `sub` is a string, not our own claim
+            raise ValueError("tid must be a string")
         return Principal(tenant_id=uuid.UUID(claims["tid"]), user_id=uuid.UUID(claims["sub"]))
     except (jwt.InvalidTokenError, ValueError, TypeError):
         raise AuthenticationFailed("The access token is invalid or expired.") from None

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
 from shared.documents import is_valid_document, normalize_document
-from shared.schemas.base import Strict, Text
+from shared.schemas.base import Boolean, Strict, Text, integer
 
 MAX_BATCH_ITEMS = 500
 MAX_ATTRIBUTES = 50
@@ -26,6 +29,9 @@ MAX_BATCH_NUMBER = 100_000
 MAX_COUNT = 2**31 - 1  # a 32-bit INTEGER column on every backend
 # Dates outside this range are typos, and beyond what pandas' nanosecond timestamps can hold.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+# An order is a business event: none before this, none later than tomorrow (clock skew and time zones).
+EARLIEST_ORDER = datetime(1990, 1, 1, tzinfo=UTC)
+ORDER_LEAD = timedelta(days=1)
 
 Identifier = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 Label = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
@@ -34,8 +40,38 @@ AttributeValue = StrictBool | StrictInt | Annotated[StrictFloat, Field(allow_inf
     Text, StringConstraints(max_length=256)
 ]
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)]
-Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+# Money is a JSON number or a plain decimal string ("1250.50"), at most 16 digits before the point
+# and 2 after. One spelling for strings, so the OpenAPI pattern is exactly what is accepted:
+# Decimal() alone also reads "1_000", " 5 ", "+5", "1e2" and Arabic-Indic digits.
+MONEY_LIMIT = 10**16
+_MONEY_TEXT = {
+    "ge": r"^[0-9]{1,16}(?:\.[0-9]{1,2})?$",
+    "gt": r"^0*(?:[1-9][0-9]{0,15}(?:\.[0-9]{1,2})?|0\.(?:[1-9][0-9]?|0[1-9]))$",  # a digit that is not 0
+}
+_JSON_BOUND = {"ge": "minimum", "gt": "exclusiveMinimum"}
+
+
+def _money(bound: Literal["ge", "gt"]) -> Any:
+    """Money of at least (`ge`) or more than (`gt`) zero, with its exact JSON schema."""
+    text = re.compile(_MONEY_TEXT[bound])
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, str) and not text.fullmatch(value):
+            raise ValueError('must be a number or a decimal string like "1250.50"')
+        return value
+
+    number = {"type": "number", _JSON_BOUND[bound]: 0, "exclusiveMaximum": MONEY_LIMIT, "multipleOf": 0.01}
+    return Annotated[
+        Decimal,
+        BeforeValidator(plain),
+        Field(max_digits=18, decimal_places=2, allow_inf_nan=False, **{bound: 0}),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": text.pattern}]}),
+    ]
+
+
+Money = _money("ge")
+PositiveMoney = _money("gt")
+Count = integer(ge=0, le=MAX_COUNT)
 UF = Literal[
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
     "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
@@ -60,7 +96,18 @@ def _document(value: str) -> str:
     return normalize_document(value)
 
 
+def _plausible_order_time(value: datetime) -> datetime:
+    if not EARLIEST_ORDER <= value <= datetime.now(UTC) + ORDER_LEAD:
+        raise ValueError(f"must be between {EARLIEST_ORDER.date().isoformat()} and a day from now")
+    return value
+
+
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+OrderTime = Annotated[
+    UtcDateTime,
+    AfterValidator(_plausible_order_time),
+    Field(description=f"From {EARLIEST_ORDER.date().isoformat()} to a day from now; a naive time is UTC."),
+]
 Day = Annotated[date, AfterValidator(_in_range)]
 Document = Annotated[str, StringConstraints(max_length=32), AfterValidator(_document)]
 
@@ -77,7 +124,7 @@ class CustomerItem(Strict):
 
 class CreditLimitItem(Strict):
     customer_id: Identifier
-    limit: Annotated[Money, Field(ge=0)]
+    limit: Money
     valid_from: Day
     valid_until: Day | None = None
 
@@ -91,11 +138,11 @@ class CreditLimitItem(Strict):
 class SerasaQueryItem(Strict):
     customer_id: Identifier
     queried_at: UtcDateTime
-    score: Annotated[int, Field(ge=0, le=1000)] | None = None
+    score: integer(ge=0, le=1000) | None = None
     negative_records: Count
-    negative_amount: Annotated[Money, Field(ge=0)]
+    negative_amount: Money
     protests: Count
-    protests_amount: Annotated[Money, Field(ge=0)]
+    protests_amount: Money
     bounced_checks: Count
     lawsuits: Count
     bankruptcy_filings: Count
@@ -107,19 +154,19 @@ class OrderFields(Strict):
 
     order_id: Identifier
     customer_id: Identifier
-    ordered_at: UtcDateTime
-    amount: Annotated[Money, Field(gt=0)]
-    payment_term_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    ordered_at: OrderTime
+    amount: PositiveMoney
+    payment_term_days: integer(ge=0, le=3650) = 0
     channel: Label | None = None
     attributes: Attributes | None = None
 
 
 class OrderItem(OrderFields):
-    invoiced: bool | None = Field(default=None, description="true = invoiced, false = refused/held, null = not decided yet")
+    invoiced: Boolean | None = Field(default=None, description="true = invoiced, false = refused/held, null = not decided yet")
 
 
 class LabeledOrderItem(OrderFields):
-    invoiced: bool
+    invoiced: Boolean
 
 
 ITEM_TYPES: dict[str, type[Strict]] = {
@@ -134,5 +181,5 @@ Dataset = Literal["customers", "credit_limits", "serasa_queries", "orders"]
 class BatchEnvelope(Strict):
     """Items stay raw here: each is validated on its own so every bad one is reported."""
 
-    batch: Annotated[int, Field(ge=1, le=MAX_BATCH_NUMBER)]
+    batch: integer(ge=1, le=MAX_BATCH_NUMBER)
     items: Annotated[list[dict], Field(min_length=1)]

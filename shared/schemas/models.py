@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from typing_extensions import TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from shared.schemas.base import PlainAnswer, Strict
+from shared.schemas.base import PlainAnswer, Strict, integer
 from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields
 
 
@@ -52,8 +52,28 @@ class ModelDetail(ModelSummary):
     sha256: str
 
 
+def _labeled(invoiced: bool) -> dict[str, Any]:
+    labeled = {"type": "object", "properties": {"invoiced": {"const": invoiced}}, "required": ["invoiced"]}
+    return {"contains": labeled}
+
+
 class EvaluateRequest(Strict):
-    orders: Annotated[list[LabeledOrderItem], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
+    orders: Annotated[
+        list[LabeledOrderItem],
+        Field(
+            min_length=2,
+            max_length=MAX_BATCH_ITEMS,
+            description="Invoiced and refused orders both: the metrics need the two classes.",
+            json_schema_extra={"allOf": [_labeled(True), _labeled(False)]},
+        ),
+    ]
+
+    @field_validator("orders")
+    @classmethod
+    def _both_classes(cls, orders: list[LabeledOrderItem]) -> list[LabeledOrderItem]:
+        if len({order.invoiced for order in orders}) < 2:
+            raise ValueError("needs invoiced and refused orders: the metrics need both")
+        return orders
 
 
 class EvaluateResult(BaseModel):
@@ -64,7 +84,7 @@ class EvaluateResult(BaseModel):
 
 class PredictionRequest(Strict):
     orders: Annotated[list[OrderFields], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
-    model_version: Annotated[int, Field(ge=1)] | None = None
+    model_version: integer(ge=1) | None = None
 
 
 # A prediction answer is built by the service itself from JSON-native values, so it is neither

@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field
 
-from shared.schemas.base import Strict
+from shared.schemas.base import Boolean, Strict, integer
 from shared.schemas.datasets import MAX_BATCH_NUMBER, Dataset
 from shared.schemas.pages import Page
 
 
 class UploadOpen(Strict):
-    expected_batches: dict[Dataset, Annotated[int, Field(ge=1, le=MAX_BATCH_NUMBER)]] | None = Field(
+    expected_batches: dict[Dataset, integer(ge=1, le=MAX_BATCH_NUMBER)] | None = Field(
         default=None, description="When given, receiving the last expected batch commits the upload."
     )
 
@@ -34,7 +34,7 @@ class BatchResult(BaseModel):
 
 
 class CommitRequest(Strict):
-    train: bool = True
+    train: Boolean = True
 
 
 class CommitResult(BaseModel):

@@ -83,11 +83,20 @@ def token(settings: Settings, request: TokenRequest, client_address: str) -> Tok
 
 
 _API_KEY = select(ApiKey.tenant_id, ApiKey.revoked_at, ApiKey.secret_sha256).where(ApiKey.id == bindparam("key_id"))
+_USER = select(User.id).where(User.id == bindparam("user_id"), User.tenant_id == bindparam("tenant_id"))
 
 
 def authenticate(settings: Settings, *, bearer: str | None, api_key: str | None) -> Principal:
     if bearer:
-        return decode_token(settings, bearer)
+        principal = decode_token(settings, bearer)
+        # A valid signature is not enough: the token must name a user of its tenant that exists
+        # (one primary-key lookup), or a forged or stale tenant id reaches the use cases.
+        with reading() as connection:
+            ids = {"user_id": principal.user_id, "tenant_id": principal.tenant_id}
+            known = connection.execute(_USER, ids).first()
+        if known is None:
+            raise AuthenticationFailed("The access token is invalid or expired.")
+        return principal
     if api_key:
         key_id, digest = parse_api_key(api_key)
         with reading() as connection:  # an ERP's every call: never queued behind an upload's writes

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -75,7 +76,7 @@ def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID
         raise InvalidInput("Some items are invalid; nothing was written.", errors=field_errors(exc, ("items",))) from None
     rows = [_row(settings, dataset, item.model_dump()) for item in items]
     _reject_duplicate_keys(dataset, rows)
-    digest = hashlib.sha256(json.dumps(envelope.items, sort_keys=True, default=str).encode()).hexdigest()
+    digest = _digest(rows)
 
     def write() -> tuple[BatchResult, bool]:
         with transaction() as session:
@@ -230,6 +231,16 @@ def _row(settings: Settings, dataset: str, item: dict[str, Any]) -> dict[str, An
             settings.secret("document_hash_key"), document.encode(), hashlib.sha256
         ).hexdigest()
     return item
+
+
+def _digest(rows: list[dict[str, Any]]) -> str:
+    """Of the validated rows, not of the text sent: `1250` and `1250.0`, or one instant in two time
+    zones, are the same batch when it is resent."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=_canonical).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else _json_key(value)
 
 
 def _reject_duplicate_keys(dataset: str, rows: list[dict[str, Any]]) -> None:

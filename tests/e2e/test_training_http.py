@@ -69,6 +69,16 @@ def test_evaluate_matches_a_direct_sklearn_computation(devhost, trained):
     assert evaluated["metrics"]["roc_auc"] == pytest.approx(expected, abs=1e-9)
 
 
+def test_a_version_spelled_with_unicode_space_or_digits_names_no_version(devhost, trained):
+    headers, _, job = trained
+    version = job["model_version"]
+    with devhost.client(headers=headers) as client:
+        assert client.get(f"/models/{version}").status_code == 200
+        for spelled in (f"%C2%A0{version}", f"{version}%E2%80%83", chr(0x660 + version)):
+            assert client.get(f"/models/{spelled}").status_code == 404, spelled
+            assert client.post(f"/models/{spelled}/activate").status_code == 404, spelled
+
+
 def test_without_a_model_predictions_conflict_and_other_tenants_versions_are_not_found(devhost, trained):
     _, sample, job = trained
     order = undecided(sample)[0]

@@ -6,7 +6,7 @@ import pytest
 from shared.config import get_settings
 from shared.errors import AuthenticationFailed, Conflict, NotFound
 from shared.schemas.accounts import SignupRequest, TokenRequest
-from shared.security import Principal, decode_token
+from shared.security import Principal, decode_token, issue_token
 from shared.services import accounts
 
 PASSWORD = "a long enough password"
@@ -82,3 +82,17 @@ def test_a_key_with_a_forged_secret_is_refused(database):
     forged = created.key[: created.key.rindex("_") + 1] + "B" * 43
     with pytest.raises(AuthenticationFailed):
         accounts.authenticate(get_settings(), bearer=None, api_key=forged)
+
+
+def test_a_well_signed_token_naming_no_existing_user_of_its_tenant_is_refused(database):
+    settings = get_settings()
+    real = _signup()
+    assert accounts.authenticate(settings, bearer=real.access_token, api_key=None).tenant_id == real.tenant_id
+    other = _signup()
+    for tenant_id, user_id in [
+        (uuid.uuid4(), real.user_id),  # a tenant that does not exist
+        (other.tenant_id, real.user_id),  # a user of another tenant
+        (real.tenant_id, uuid.uuid4()),  # a user that does not exist
+    ]:
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate(settings, bearer=issue_token(settings, tenant_id, user_id), api_key=None)

@@ -2,6 +2,7 @@
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -113,6 +114,10 @@ def test_limit_validity_and_serasa_ranges_are_checked(tenant):
         ({"batch": 10**20, "items": [order(1)]}, ("batch",)),
         ({"batch": 1, "items": [order(1, ordered_at="9999-12-31T23:59:59-03:00")]}, ("items", 0, "ordered_at")),
         ({"batch": 1, "items": [order(1, ordered_at="0086-02-10T12:52:11+04:42")]}, ("items", 0, "ordered_at")),
+        ({"batch": 1, "items": [order(1, ordered_at="1900-06-01T12:00:00Z")]}, ("items", 0, "ordered_at")),
+        ({"batch": 1, "items": [order(1, ordered_at="1989-12-31T20:59:59-03:00")]}, ("items", 0, "ordered_at")),
+        ({"batch": 1, "items": [order(1, ordered_at=(datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat())]}, ("items", 0, "ordered_at")),
+        ({"batch": 1, "items": [order(1, ordered_at="2150-01-01T00:00:00")]}, ("items", 0, "ordered_at")),
     ],
 )
 def test_out_of_range_numbers_and_dates_are_422_not_crashes(tenant, envelope, loc):
@@ -150,6 +155,16 @@ def test_resending_a_batch_is_idempotent_and_a_different_resend_conflicts(tenant
     assert again == first and count(Order, tenant) == 10
     with pytest.raises(Conflict):
         send(tenant, upload, "orders", [order(i) for i in range(11)])
+
+
+def test_a_resend_is_compared_by_its_values_not_its_spelling(tenant):
+    upload = new_upload(tenant)
+    first = send(tenant, upload, "orders", [order(1, amount=1250.0, ordered_at="2025-03-01T09:00:00-03:00")])
+    respelled = [order(1, amount=1250, ordered_at="2025-03-01T12:00:00Z", channel=None)]
+    assert send(tenant, upload, "orders", respelled) == first
+    assert send(tenant, upload, "orders", [order(1, amount="1250.00", ordered_at="2025-03-01T12:00:00")]) == first
+    with pytest.raises(Conflict):
+        send(tenant, upload, "orders", [order(1, amount=1250.01, ordered_at="2025-03-01T12:00:00Z")])
 
 
 def test_eight_threads_posting_overlapping_batches_end_with_exact_counts(tenant):

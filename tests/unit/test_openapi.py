@@ -9,10 +9,11 @@ import sys
 import textwrap
 
 import azure.functions as func
+import jsonschema_rs
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import OpenAPIV31SpecValidator
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 import function_app
 from functions import docs
@@ -22,7 +23,7 @@ from shared.devhost.bindings import HostOptions
 from shared.devhost.catalog import HTTP_TRIGGER, index_functions
 from shared.devhost.process import REPO
 from shared.errors import FieldError
-from shared.schemas.datasets import ITEM_TYPES
+from shared.schemas.datasets import ITEM_TYPES, CreditLimitItem, OrderFields
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 DOCUMENT = openapi.document()
@@ -103,7 +104,7 @@ def test_operations_have_summaries_json_answers_and_problem_errors() -> None:
             answers = operation["responses"]
             assert any(status.startswith("2") for status in answers)
             if "requestBody" in operation:
-                assert {"400", "413", "422"} <= set(answers), operation["operationId"]
+                assert {"400", "413", "415", "422"} <= set(answers), operation["operationId"]
                 assert "examples" in operation["requestBody"]["content"]["application/json"]
             for status, answer in answers.items():
                 if int(status) >= 400 and int(status) != 503:
@@ -241,3 +242,83 @@ def test_importing_the_app_and_serving_the_document_stays_off_the_ml_stack() -> 
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1]) == {"built_at_import": 0, "status": 200, "heavy": []}
+
+
+def test_bodies_may_be_refused_as_unsupported_media_and_work_may_be_deferred_with_retry_after() -> None:
+    for path, item in DOCUMENT["paths"].items():
+        for operation in item.values():
+            answers = operation["responses"]
+            assert ("415" in answers) == ("requestBody" in operation), operation["operationId"]
+            does_work = "requestBody" in operation or operation.get("security") != []
+            for status in ("429", "503"):
+                if does_work:
+                    assert answers[status]["headers"]["Retry-After"]["required"] is True, (path, status)
+                    assert answers[status]["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert set(DOCUMENT["paths"]["/health"]["get"]["responses"]) == {"200", "503"}
+    assert "429" not in DOCUMENT["paths"]["/docs/{asset}"]["get"]["responses"]
+
+
+def test_only_json_schema_keywords_reach_the_document() -> None:
+    """pydantic writes a bound it cannot place (outside a validator) as "ge"/"le": unknown to JSON Schema."""
+    def keys(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key
+                yield from keys(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from keys(value)
+
+    assert not {"ge", "gt", "le", "lt"} & set(keys(DOCUMENT["components"])) - {"properties"}
+
+
+ORDER = {"order_id": "O1", "customer_id": "C1", "ordered_at": "2025-01-01T00:00:00Z"}
+AGREEMENT_CASES = [
+    ("ApiKeyCreate", {"name": "erp\n"}),
+    ("ApiKeyCreate", {"name": "\terp"}),
+    ("ApiKeyCreate", {"name": " "}),
+    ("ApiKeyCreate", {"name": "a" * 100 + " "}),
+    ("CommitRequest", {"train": 0}),
+    ("CommitRequest", {"train": "true"}),
+    ("CommitRequest", {"train": False}),
+    ("UploadOpen", {"expected_batches": {"orders": "2"}}),
+    ("UploadOpen", {"expected_batches": {"orders": 2.0}}),
+    ("UploadOpen", {"expected_batches": {"orders": True}}),
+    ("SignupRequest", {"company": "X", "email": "ana@exemplo.test", "password": "p" * 12}),
+    ("SignupRequest", {"company": "X", "email": "ana@localhost", "password": "p" * 12}),
+    ("SignupRequest", {"company": "X", "email": "ana@exemplo.com.br", "password": " " * 12}),
+    *(
+        ("OrderFields", {**ORDER, "amount": amount})
+        for amount in (0, 0.0, "0", "0.00", "00", "-1", "+5", " 5", "1_000", "1e2", "\u0661", ".5", "0.001",
+                       "0.01", "0.5", "1250", "1250.5", "0001250.50", "9999999999999999.99", "10000000000000000",
+                       0.01, 1250, 1250.5, 1e16, 0.001)
+    ),
+    *(
+        ("CreditLimitItem", {"customer_id": "C1", "valid_from": "2025-01-01", "limit": limit})
+        for limit in (0, "0", "0.00", "-0", "-1", -1, "12.345", "12.34")
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "payload"), AGREEMENT_CASES)
+def test_the_document_and_the_server_agree_on_what_is_valid(model: str, payload: dict) -> None:
+    """What the OpenAPI document calls valid is exactly what the server's own models take. Patterns
+    are ECMA-262 regular expressions, as JSON Schema says (and Schemathesis checks): Python's `re`
+    would let "$" match before a final newline."""
+    schema = {"$ref": f"#/components/schemas/{model}", "components": DOCUMENT["components"]}
+    documented = jsonschema_rs.validator_for(schema).is_valid(payload)
+    models = {op.request.__name__: op.request for op in openapi.OPERATIONS if op.request is not None}
+    schema_of = {**models, "OrderFields": OrderFields, "CreditLimitItem": CreditLimitItem}[model]
+    try:
+        schema_of.model_validate(payload)
+        taken = True
+    except ValidationError:
+        taken = False
+    assert documented == taken, (model, payload, documented)
+
+
+def test_amount_is_stated_to_be_more_than_zero_whatever_its_spelling() -> None:
+    amount = DOCUMENT["components"]["schemas"]["OrderFields"]["properties"]["amount"]
+    number, text = amount["anyOf"]
+    assert number["exclusiveMinimum"] == 0 and number["type"] == "number"
+    assert text["type"] == "string" and not re.fullmatch(text["pattern"].strip("^$"), "0.00")

@@ -75,6 +75,8 @@ def _bad_tokens():
         "wrong audience": jwt.encode(_claims(aud="someone-else"), secret, algorithm="HS256"),
         "wrong issuer": jwt.encode(_claims(iss="someone-else"), secret, algorithm="HS256"),
         "no tenant claim": jwt.encode(_claims(tid=None), secret, algorithm="HS256"),
+        "integer tenant claim": jwt.encode(_claims(tid=12345), secret, algorithm="HS256"),
+        "integer subject claim": jwt.encode(_claims(sub=12345), secret, algorithm="HS256"),
         "HS512 instead of pinned HS256": jwt.encode(_claims(), secret, algorithm="HS512"),
         "garbage": "not.a.token",
     }
@@ -82,7 +84,7 @@ def _bad_tokens():
 
 @pytest.mark.parametrize("case", [
     "alg none", "tampered payload", "wrong secret", "expired", "wrong audience", "wrong issuer",
-    "no tenant claim", "HS512 instead of pinned HS256", "garbage",
+    "no tenant claim", "integer tenant claim", "integer subject claim", "HS512 instead of pinned HS256", "garbage",
 ])
 def test_bad_tokens_are_refused(case):
     token = _bad_tokens()[case]
