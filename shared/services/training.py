@@ -4,9 +4,10 @@ Events arrive at least once, so every step is guarded: the claim is a conditiona
 (`queued -> running`), and the result is written only if this run still owns the job (same
 attempt number); a run whose process died loses its lease and the timer requeues the job.
 
-An event wakes a worker; it does not choose the job. A free worker takes the due job of the
-company served least recently that has none running, so one company's many commits never make
-another wait behind them. A company's data that has not changed since its last successful
+An event asks for its job's turn; it does not jump the queue. The worker serves due jobs in fair
+order until that job has had its turn: next is always the job of the company served least
+recently that has none running, so one company's many commits never make another wait behind
+them. A company's data that has not changed since its last successful
 training is not trained again: the job ends `skipped`, naming the model that covers it. A run
 that hit a transient fault goes back to the queue with exponential backoff, a bounded number of
 times. Whenever a company's run ends, its next waiting job is announced, so a wake-up spent while
@@ -75,18 +76,26 @@ def handle_event(settings: Settings, body: bytes) -> None:
         run_job(settings, event.job_id)
 
 
-def run_job(settings: Settings, requested: uuid.UUID) -> uuid.UUID | None:
-    """Serves one job in fair order for the event that announced `requested` (usually that very
-    job; another company's turn may come first). Returns the job served, if any was due."""
-    claim = _claim_next(settings)
-    if claim is None:
-        log.info("training requested for job %s: no job is due (taken, waiting its turn or done)", requested)
-        return None
-    if not claim.skipped:
-        log.info("training job %s claimed (attempt %d)", claim.job_id, claim.attempt)
-        _run(settings, claim)
-    outbox.relay_soon_after_commit(settings)  # the company's next job, announced when this one ended
-    return claim.job_id
+def run_job(settings: Settings, job_id: uuid.UUID) -> list[uuid.UUID]:
+    """Serves jobs in fair order until `job_id`, the one the event announced, has had its turn
+    here or elsewhere, or nothing is due (it waits behind its company's running job or a backoff,
+    which announce it again). Returns the jobs served, in order."""
+    served: list[uuid.UUID] = []
+    while job_id not in served and _waiting(job_id) and (claim := _claim_next(settings)) is not None:
+        if not claim.skipped:
+            log.info("training job %s claimed (attempt %d)", claim.job_id, claim.attempt)
+            _run(settings, claim)
+        served.append(claim.job_id)
+    if served:
+        outbox.relay_soon_after_commit(settings)  # the next jobs of the companies served, announced as each ended
+    else:
+        log.info("training job %s is not due (taken, done, or waiting its turn); nothing to do", job_id)
+    return served
+
+
+def _waiting(job_id: uuid.UUID) -> bool:
+    with transaction() as session:
+        return session.scalar(select(TrainingJob.status).where(TrainingJob.id == job_id)) == "queued"
 
 
 def requeue_expired(settings: Settings) -> int:
