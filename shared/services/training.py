@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from shared.adapters.model_store import model_store_from_settings
 from shared.config import Settings
-from shared.db import transaction
+from shared.db import reading, transaction
 from shared.db.locking import locked
 from shared.db.models import ModelVersion, TrainingJob, Upload, UploadBatch
 from shared.db.retry import retry_on_conflict
@@ -94,8 +94,8 @@ def run_job(settings: Settings, job_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 def _waiting(job_id: uuid.UUID) -> bool:
-    with transaction() as session:
-        return session.scalar(select(TrainingJob.status).where(TrainingJob.id == job_id)) == "queued"
+    with reading() as connection:
+        return connection.scalar(select(TrainingJob.status).where(TrainingJob.id == job_id)) == "queued"
 
 
 def requeue_expired(settings: Settings) -> int:
