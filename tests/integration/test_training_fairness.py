@@ -5,6 +5,7 @@ the outbox holds them, as the relay publishes them."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 import uuid
 from datetime import timedelta
 
@@ -84,6 +85,14 @@ def test_a_company_committing_many_times_does_not_hold_another_back(database):
     assert b_started < a_started, "B's only job ran before A's waiting one: A had its turn already"
     assert status(a, a_job).status == status(b, b_job).status == "failed"
     assert status(a, a_job).reason == "commit"
+
+
+def test_concurrent_commits_of_one_company_queue_one_job(database):
+    a = company("A")
+    with ThreadPoolExecutor(8) as pool:
+        named = set(pool.map(lambda n: commit_customers(a, f"c-{n}"), range(16)))
+    assert len(named) == 1
+    assert [job.status for job in jobs_of(a)] == ["queued"]
 
 
 def test_a_company_never_has_two_jobs_running(database):
