@@ -101,3 +101,14 @@ def test_an_api_key_caller_gets_predictions(devhost, trained):
     with devhost.client(headers={"X-API-Key": key}) as client:
         answer = client.post("/predictions", json={"orders": undecided(sample)[:1]})
     assert answer.status_code == 200 and len(answer.json()["predictions"]) == 1
+
+
+def test_a_commit_without_new_data_is_skipped_naming_the_trained_model(devhost, trained):
+    headers, _, job = trained
+    with devhost.client(headers=headers) as client:
+        upload = client.post("/uploads", json={}).json()["upload_id"]
+        commit = client.post(f"/uploads/{upload}/commit").json()
+        skipped = wait_for_job(client, commit["training_job_id"], timeout=60)
+        assert [m["version"] for m in client.get("/models").json()["items"]] == [job["model_version"]]
+    assert skipped["status"] == "skipped" and skipped["reason"] == "commit", skipped
+    assert skipped["model_version"] == job["model_version"] and skipped["error"] is None
