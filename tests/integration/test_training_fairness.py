@@ -178,3 +178,18 @@ def test_a_fault_that_outlasts_the_attempts_fails_the_job_with_a_readable_error(
     failed = status(a, job_id)
     assert failed.status == "failed" and "2 times" in failed.error and "Not a directory" in failed.error
     assert str(quick_retries) not in failed.error, "paths stay out of the answer"
+
+
+def test_a_job_whose_worker_is_lost_every_time_fails_after_the_attempts(database, monkeypatch):
+    monkeypatch.setenv("TRAINING_MAX_ATTEMPTS", "2")
+    get_settings.cache_clear()
+    a = company("A")
+    job_id = upload_sample(a, orders=60)
+    with transaction() as session:  # the second run's worker died too: its lease ran out
+        session.execute(
+            update(TrainingJob).where(TrainingJob.id == job_id)
+            .values(status="running", attempts=2, started_at=utcnow(), lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    training.requeue_expired(get_settings())
+    lost = status(a, job_id)
+    assert lost.status == "failed" and "2 times" in lost.error and lost.finished_at is not None
