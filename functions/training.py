@@ -42,9 +42,11 @@ def train(event: func.EventHubEvent) -> None:
 
 @bp.timer_trigger(arg_name="timer", schedule="%TRAINING_MAINTENANCE_SCHEDULE%", run_on_startup=True)
 def training_maintenance(timer: func.TimerRequest) -> None:
-    """Relays outbox rows the commit could not publish and requeues jobs whose lease expired."""
+    """Relays outbox rows the commit could not publish, requeues jobs whose lease expired and
+    wakes jobs whose backoff after a transient fault has passed."""
     settings = config.get_settings()
     requeued = training.requeue_expired(settings)
+    woken = training.wake_due_retries(settings)
     relayed = outbox.relay(settings)
-    if requeued or relayed:
-        log.info("maintenance: %d jobs requeued, %d events relayed", requeued, relayed)
+    if requeued or woken or relayed:
+        log.info("maintenance: %d jobs requeued, %d retries due, %d events relayed", requeued, woken, relayed)

@@ -100,6 +100,10 @@ class Settings(DatabaseSettings):
 
     training_lease_seconds: int = Field(default=900, ge=30, validation_alias="TRAINING_LEASE_SECONDS")
     training_threads: int | None = Field(default=None, ge=1, validation_alias="TRAINING_THREADS")
+    # A run that hit a transient fault (full disk, lost database) is tried again after
+    # TRAINING_RETRY_SECONDS, doubling each time, up to TRAINING_MAX_ATTEMPTS runs in all.
+    training_max_attempts: int = Field(default=4, ge=1, le=20, validation_alias="TRAINING_MAX_ATTEMPTS")
+    training_retry_seconds: int = Field(default=60, ge=0, validation_alias="TRAINING_RETRY_SECONDS")
     training_maintenance_schedule: str = Field(
         default="*/30 * * * * *", validation_alias="TRAINING_MAINTENANCE_SCHEDULE"
     )

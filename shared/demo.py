@@ -42,7 +42,7 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 1800) -> di
     deadline = time.monotonic() + timeout
     while True:
         job = client.get(f"/training-jobs/{job_id}").raise_for_status().json()
-        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+        if job["status"] in ("succeeded", "failed", "skipped") or time.monotonic() > deadline:
             return job
         time.sleep(0.25)
 

@@ -63,9 +63,13 @@ class TrainingJobStatus(BaseModel):
     both is answered by the single GET and the list alike."""
 
     job_id: uuid.UUID = Field(validation_alias=AliasChoices("job_id", "id"))
-    status: Literal["queued", "running", "succeeded", "failed"]
-    model_version: int | None
+    status: Literal["queued", "running", "succeeded", "failed", "skipped"]
+    reason: Literal["commit", "new_labels", "age", "drift", "manual"]
+    model_version: int | None = Field(
+        description="The version this job trained; for a skipped job, the one that already covers the data."
+    )
     error: str | None
+    detail: str | None = Field(description="Why a job was skipped, or when a retry after a transient fault is due.")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

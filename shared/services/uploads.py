@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from shared.config import Settings
 from shared.db import transaction
-from shared.db.models import CreditLimit, Customer, Order, SerasaQuery, TrainingJob, Upload, UploadBatch
+from shared.db.models import CreditLimit, Customer, Order, SerasaQuery, Upload, UploadBatch
 from shared.db.locking import LockMode, locked
 from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
@@ -35,7 +35,7 @@ from shared.schemas.uploads import (
 )
 from shared.schemas.pages import PageQuery
 from shared.security import Principal
-from shared.services import outbox
+from shared.services import outbox, training_jobs
 from shared.services.pages import newest_first
 
 TABLES: dict[str, Table] = {
@@ -117,7 +117,8 @@ def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID
 
 
 def commit_upload(settings: Settings, principal: Principal, upload_id: uuid.UUID, *, train: bool) -> CommitResult:
-    """Upload committed + training job queued + outbox event, in one transaction; retries return the same job."""
+    """Upload committed + training queued (joining the company's waiting job, if any), in one
+    transaction; retries return the same job."""
     with transaction() as session:
         upload = _upload(session, principal, upload_id, lock="update")
         if upload.status == "committed":
@@ -130,10 +131,7 @@ def commit_upload(settings: Settings, principal: Principal, upload_id: uuid.UUID
             )
         now = utcnow()
         if train:
-            job = TrainingJob(tenant_id=principal.tenant_id, upload_id=upload.id, status="queued", created_at=now)
-            session.add(job)
-            session.flush()
-            outbox.request_training(session, settings, job)
+            job = training_jobs.queue_training(session, settings, principal.tenant_id, upload.id, reason="commit")
             upload.training_job_id = job.id
         upload.status, upload.committed_at = "committed", now
         result = CommitResult(upload_id=upload.id, training_job_id=upload.training_job_id)

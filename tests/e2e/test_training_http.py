@@ -140,3 +140,14 @@ def test_the_model_report_and_the_lists_answer_the_company_and_no_other(devhost,
         assert client.get(f"/models/{version}/report").status_code == 404
         assert client.get("/uploads").json() == {"items": [], "next_cursor": None}
         assert client.get("/training-jobs").json() == {"items": [], "next_cursor": None}
+
+
+def test_a_commit_without_new_data_is_skipped_naming_the_trained_model(devhost, trained):
+    headers, _, job = trained
+    with devhost.client(headers=headers) as client:
+        upload = client.post("/uploads", json={}).json()["upload_id"]
+        commit = client.post(f"/uploads/{upload}/commit").json()
+        skipped = wait_for_job(client, commit["training_job_id"], timeout=60)
+        assert [m["version"] for m in client.get("/models").json()["items"]] == [job["model_version"]]
+    assert skipped["status"] == "skipped" and skipped["reason"] == "commit", skipped
+    assert skipped["model_version"] == job["model_version"] and skipped["error"] is None

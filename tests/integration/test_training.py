@@ -42,7 +42,7 @@ def test_a_committed_upload_trains_one_model_even_when_the_event_comes_twice(ten
 
 def test_an_expired_lease_is_requeued_and_trained_once_more(tenant):
     job_id = upload_sample(tenant, orders=1000)
-    attempt = training._claim(get_settings(), job_id)  # a run that dies right after claiming
+    attempt = training._claim_next(get_settings()).attempt  # a run that dies right after claiming
     with transaction() as session:
         session.execute(update(TrainingJob).where(TrainingJob.id == job_id).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
     assert training.requeue_expired(get_settings()) == 1
@@ -50,7 +50,7 @@ def test_an_expired_lease_is_requeued_and_trained_once_more(tenant):
 
     training.run_job(get_settings(), job_id)
     with pytest.raises(training._LostJob):  # the dead run's result, were it to arrive, is refused
-        training._register(job_id, attempt, tenant.tenant_id, None, None, None, None)
+        training._register(get_settings(), job_id, attempt, tenant.tenant_id, None, None, None, None)
     job = training_jobs.get_training_job(tenant, job_id)
     assert job.status == "succeeded"
     assert [v.active for v in versions(tenant)] == [True]

@@ -44,19 +44,28 @@ class UploadBatch(Base):
 
 
 class TrainingJob(Base):
+    """A company's request to train. `data_version` is the company's data version the run read
+    (a later run on the same version has nothing new to learn); `retry_at` holds a job back
+    after a transient failure until its backoff has passed."""
+
     __tablename__ = "training_jobs"
     __table_args__ = (
         Index("ix_training_jobs_status_lease", "status", "lease_expires_at"),
         Index("ix_training_jobs_tenant_created", "tenant_id", "created_at", "id"),  # the list, newest first
+        Index("ix_training_jobs_tenant_started", "tenant_id", "started_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
     upload_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("uploads.id"))
     status: Mapped[str] = mapped_column(String(16), default="queued")
+    reason: Mapped[str] = mapped_column(String(16), default="commit", server_default="commit")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     model_version: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    data_version: Mapped[int | None] = mapped_column(Integer)
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
