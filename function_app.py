@@ -8,7 +8,7 @@ import gc
 
 import azure.functions as func
 
-from functions import accounts, docs, health, models, predictions, training, uploads
+from functions import accounts, docs, health, models, policy, predictions, training, uploads
 
 # A 500-order prediction allocates a few thousand containers that die with the request;
 # collecting the youngest generation every 10,000 allocations instead of 700 spares it most of
@@ -17,5 +17,5 @@ gc.set_threshold(10_000, 10, 10)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for blueprint in (accounts.bp, health.bp, uploads.bp, training.bp, models.bp, predictions.bp, docs.bp):
+for blueprint in (accounts.bp, health.bp, uploads.bp, training.bp, models.bp, policy.bp, predictions.bp, docs.bp):
     app.register_functions(blueprint)

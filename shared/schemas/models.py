@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
 
@@ -78,17 +78,34 @@ class Reason(TypedDict):
     impact: Annotated[float, Field(description="Signed change of the probability of invoicing due to this feature.")]
 
 
+Decision = Literal["invoice", "review", "hold"]
+
+
+class FiredRule(TypedDict):
+    rule: Annotated[
+        str,
+        Field(
+            description="A policy rule (new_customer, no_limit, over_limit, bankruptcy, stale_bureau, max_amount), "
+            "or a check no policy turns off: unknown_customer, out_of_support (both send the order to review at least)."
+        ),
+    ]
+    description: str
+
+
 class Prediction(TypedDict):
     order_id: str
-    invoice: bool
+    decision: Annotated[Decision, Field(description="The company's policy applied to the probability (DESIGN §8).")]
+    invoice: Annotated[bool, Field(description='decision == "invoice", for callers that read only this.')]
     probability: float
     score: Annotated[int, Field(ge=0, le=1000)]
+    rules: Annotated[list[FiredRule], Field(description="The rules that fired, strongest action first wins.")]
     reasons: list[Reason]
     unknown_customer: Annotated[bool, Field(description="No stored data for this customer: scored without context.")]
 
 
 class PredictionResponse(PlainAnswer):
     model_version: int
+    policy_version: Annotated[int, Field(description="The policy version that decided (0: the default policy).")]
     predictions: list[Prediction]
 
 
