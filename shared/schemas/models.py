@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
@@ -9,7 +9,7 @@ from typing_extensions import TypedDict
 from pydantic import BaseModel, Field
 
 from shared.schemas.base import PlainAnswer, Strict
-from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields
+from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields, UtcDateTime
 
 
 class Metrics(BaseModel):
@@ -111,16 +111,54 @@ class PredictionResponse(PlainAnswer):
 
 class PredictionRecord(BaseModel):
     order_id: str
+    customer_id: str | None = Field(description="Null on decisions logged before policies existed.")
     model_version: int
-    probability: float
+    policy_version: int | None = Field(description="Null on decisions logged before policies existed.")
+    decision: Decision
     invoice: bool
+    probability: float
+    amount: float | None = Field(description="Null on decisions logged before policies existed.")
     created_at: datetime
 
 
 class PredictionHistory(BaseModel):
     items: list[PredictionRecord]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
 
 
-class PredictionHistoryQuery(Strict):
+class TimeRange(Strict):
+    """`from` inclusive, `to` exclusive; a naive datetime means UTC."""
+
+    from_: UtcDateTime | None = Field(None, alias="from")
+    to: UtcDateTime | None = None
+
+
+class PredictionHistoryQuery(TimeRange):
     order_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    customer_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    decision: Decision | None = None
+    cursor: Annotated[str, Field(max_length=200, description="`next_cursor` of the previous page.")] | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+class PredictionSummaryQuery(TimeRange):
+    bucket: Literal["day", "week"] = "day"
+
+
+class ByDecision(BaseModel):
+    invoice: float
+    review: float
+    hold: float
+
+
+class SummaryBucket(BaseModel):
+    start: date = Field(description="First day of the bucket (UTC); weeks start on Monday.")
+    count: int
+    decisions: ByDecision = Field(description="How many orders got each decision.")
+    amount: ByDecision = Field(description="Amount of the orders of each decision (decisions logged with amounts).")
+    mean_score: float
+
+
+class PredictionSummary(BaseModel):
+    bucket: Literal["day", "week"]
+    items: list[SummaryBucket]

@@ -1,10 +1,10 @@
-"""Invoice or hold: score orders with the tenant's model, explain, and log every decision.
+"""Invoice, review or hold: score orders with the tenant's model and policy, explain, log each decision.
 
 A request's decisions are logged as one `prediction_batches` row, committed before the answer
 leaves. Writing them straight into the order-indexed `prediction_log` cost a third of a 500-order
 request (each decision lands on its own index page); `index_decisions` moves them there later,
-run by a timer for every tenant and by each history query for its own tenant first, so the
-history is always complete.
+run by a timer for every tenant and by each history or summary query (`decision_history`) for
+its own tenant first, so the history is always complete.
 """
 
 from __future__ import annotations
@@ -19,13 +19,7 @@ from shared.db import get_engine, transaction
 from shared.db.locking import locked
 from shared.db.models import PredictionBatch, PredictionLog
 from shared.db.types import utcnow
-from shared.schemas.models import (
-    PredictionHistory,
-    PredictionHistoryQuery,
-    PredictionRecord,
-    PredictionRequest,
-    PredictionResponse,
-)
+from shared.schemas.models import PredictionRequest, PredictionResponse
 from shared.security import Principal
 from shared.services import model_loader, policy
 from shared.services.models import find_artifact
@@ -128,15 +122,3 @@ def _logged_rows(batch: PredictionBatch) -> list[dict]:
             strict=True,
         )
     ]
-
-
-def history(principal: Principal, request: PredictionHistoryQuery) -> PredictionHistory:
-    index_decisions(principal.tenant_id)
-    query = select(PredictionLog).where(PredictionLog.tenant_id == principal.tenant_id)
-    if request.order_id:
-        query = query.where(PredictionLog.order_id == request.order_id)
-    query = query.order_by(PredictionLog.created_at.desc(), PredictionLog.id.desc()).limit(request.limit)
-    with transaction() as session:
-        return PredictionHistory(
-            items=[PredictionRecord.model_validate(row, from_attributes=True) for row in session.scalars(query)]
-        )
