@@ -10,9 +10,9 @@ import base64
 import binascii
 from datetime import date, datetime
 
-from sqlalchemy import Date, Select, and_, case, cast, func, or_, select
+from sqlalchemy import Date, Select, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import FunctionElement
 
 from shared.db import reading, transaction
 from shared.db.models import PredictionLog
@@ -57,7 +57,7 @@ def summary(principal: Principal, request: PredictionSummaryQuery) -> Prediction
     """One grouped query: per bucket the count, decision mix, amount by decision and mean score."""
     index_decisions(principal.tenant_id)
     log = PredictionLog
-    bucket = _Bucket(log.created_at, request.bucket).label("bucket")
+    bucket = _BUCKETS[request.bucket](log.created_at).label("bucket")
     per_decision = [
         aggregate(case((log.decision == decision, value), else_=0)).label(f"{name}_{decision}")
         for name, aggregate, value in (("count", func.sum, 1), ("amount", func.sum, log.amount))
@@ -116,14 +116,25 @@ def _day(value: date | datetime | str) -> date:
 
 
 class _Bucket(FunctionElement):
-    """The first day (UTC) of the day or ISO week (Monday) of a stored UTC timestamp."""
+    """The first day (UTC) of the day (`_Day`) or ISO week (`_Week`, from Monday) of a stored UTC
+    timestamp. One class per unit: the unit is then part of SQLAlchemy's statement cache key."""
 
     inherit_cache = True
     type = Date()
+    unit = ""
 
-    def __init__(self, column: ColumnElement, unit: str) -> None:
-        self.unit = unit
-        super().__init__(column)
+
+class _Day(_Bucket):
+    inherit_cache = True
+    unit = "day"
+
+
+class _Week(_Bucket):
+    inherit_cache = True
+    unit = "week"
+
+
+_BUCKETS = {"day": _Day, "week": _Week}
 
 
 @compiles(_Bucket)
