@@ -6,7 +6,8 @@ outcome wins (hold > review > invoice). Two checks are not the company's to swit
 of a customer the company never sent, or one outside the training data's support (`support`),
 is at least reviewed, since the model's probability for it rests on nothing it has learned.
 Everything is computed per rule over all orders at once; only the orders a rule fired on get
-its sentence.
+its sentence, written for all of them at once from plain Python numbers (formatting numpy
+scalars one by one cost more than the rest of deciding).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class _Check:
     rule: str
     action: int
     fired: np.ndarray
-    describe: Callable[[int], str]
+    describe: Callable[[np.ndarray], list[str]]  # the sentences for these rows
 
 
 def decide(
@@ -62,16 +63,18 @@ def decide(
     fired_rules: list[list[dict[str, str]]] = [[] for _ in range(len(probability))]
     for check in checks:
         rows = np.flatnonzero(check.fired)
+        if not len(rows):
+            continue
         decision[rows] = np.minimum(decision[rows], check.action)
-        for row in rows.tolist():
-            fired_rules[row].append({"rule": check.rule, "description": check.describe(row)})
+        for row, description in zip(rows.tolist(), check.describe(rows), strict=True):
+            fired_rules[row].append({"rule": check.rule, "description": description})
     return [DECISIONS[code] for code in decision.tolist()], fired_rules
 
 
 def _rule_checks(
     policy: DecisionPolicy, features: Mapping[str, np.ndarray]
-) -> dict[str, tuple[np.ndarray, Callable[[int], str]]]:
-    """Per rule, where it fires and its sentence for one order. The features' encoding of absent
+) -> dict[str, tuple[np.ndarray, Callable[[np.ndarray], list[str]]]]:
+    """Per rule, where it fires and its sentences for given rows. The features' encoding of absent
     history (`features`): NaN limit = none in force, NaN days since query = no query."""
     amount = np.asarray(features["amount"], dtype="float64")
     limit = np.asarray(features["credit_limit"], dtype="float64")
@@ -86,25 +89,35 @@ def _rule_checks(
         stale = bureau_age > policy.stale_bureau_days
         too_large = amount > policy.max_amount if policy.max_amount is not None else np.zeros(len(amount), bool)
     return {
-        "new_customer": (new, lambda row: "New customer: no earlier order, credit limit or Serasa query."),
-        "no_limit": (no_limit, lambda row: "No credit limit in force for the customer."),
+        "new_customer": (new, _same("New customer: no earlier order, credit limit or Serasa query.")),
+        "no_limit": (no_limit, _same("No credit limit in force for the customer.")),
         "over_limit": (
             over,
-            lambda row: f"Open invoiced amount R$ {_money(exposure[row])} plus this order R$ {_money(amount[row])} "
-            f"exceed the credit limit of R$ {_money(limit[row])}.",
+            lambda rows: [
+                f"Open invoiced amount R$ {open_:,.2f} plus this order R$ {order:,.2f} "
+                f"exceed the credit limit of R$ {limit_:,.2f}."
+                for open_, order, limit_ in zip(exposure[rows].tolist(), amount[rows].tolist(), limit[rows].tolist())
+            ],
         ),
         "bankruptcy": (
-            bankrupt, lambda row: f"The latest Serasa query shows {int(filings[row])} bankruptcy filing(s)."
+            bankrupt,
+            lambda rows: [
+                f"The latest Serasa query shows {count:.0f} bankruptcy filing(s)." for count in filings[rows].tolist()
+            ],
         ),
         "stale_bureau": (
             stale,
-            lambda row: f"The latest Serasa query is {int(bureau_age[row])} days old "
-            f"(the policy wants one within {policy.stale_bureau_days}).",
+            lambda rows: [
+                f"The latest Serasa query is {days:.0f} days old (the policy wants one within {policy.stale_bureau_days})."
+                for days in np.floor(bureau_age[rows]).tolist()
+            ],
         ),
         "max_amount": (
             too_large,
-            lambda row: f"Amount R$ {_money(amount[row])} is above the policy's maximum of "
-            f"R$ {_money(policy.max_amount or 0)}.",
+            lambda rows: [
+                f"Amount R$ {order:,.2f} is above the policy's maximum of R$ {policy.max_amount:,.2f}."
+                for order in amount[rows].tolist()
+            ],
         ),
     }
 
@@ -114,11 +127,11 @@ def _safety_checks(unknown_customer: np.ndarray, support_gaps: list[str | None])
     return [
         _Check(
             "unknown_customer", REVIEW, np.asarray(unknown_customer, dtype=bool),
-            lambda row: "The company never sent this customer: the model has nothing on it to go by.",
+            _same("The company never sent this customer: the model has nothing on it to go by."),
         ),
-        _Check("out_of_support", REVIEW, gaps, lambda row: support_gaps[row]),
+        _Check("out_of_support", REVIEW, gaps, lambda rows: [support_gaps[row] for row in rows.tolist()]),
     ]
 
 
-def _money(value: float) -> str:
-    return f"{value:,.2f}"
+def _same(sentence: str) -> Callable[[np.ndarray], list[str]]:
+    return lambda rows: [sentence] * len(rows)

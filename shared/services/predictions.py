@@ -44,16 +44,13 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
 
     version = find_artifact(principal, request.model_version)
     model = model_loader.load_version(settings, version)
-    policy_version, document = policy.in_force(principal)
+    policy_version, applied = policy.for_scoring(principal, version.version, model)
     orders = request.orders
     context = context_for(principal, orders)
     known = context.has_customers([order.customer_id for order in orders])
     features = features_for(principal, orders, context)
     scored = model.predict(features, [order.order_id for order in orders])
-    decisions, fired = decide(
-        policy.decision_policy(document, model), scored.probability, features, ~np.array(known, dtype=bool),
-        scored.support_gaps,
-    )
+    decisions, fired = decide(applied, scored.probability, features, ~np.array(known, dtype=bool), scored.support_gaps)
     predictions = scored.records()
     invoice = [decision == "invoice" for decision in decisions]
     for prediction, has, decision, invoiced, rules in zip(predictions, known, decisions, invoice, fired, strict=True):

@@ -101,3 +101,39 @@ def test_an_api_key_caller_gets_predictions(devhost, trained):
     with devhost.client(headers={"X-API-Key": key}) as client:
         answer = client.post("/predictions", json={"orders": undecided(sample)[:1]})
     assert answer.status_code == 200 and len(answer.json()["predictions"]) == 1
+
+
+def test_a_policy_put_decides_the_next_predictions_and_no_other_company_sees_any_of_it(devhost, trained):
+    headers, sample, job = trained
+    pending = undecided(sample)[:12]
+    everything_invoiced = {"cutoffs": {"invoice_at": 0, "hold_below": 0}, "rules": dict.fromkeys(
+        ("new_customer", "no_limit", "over_limit", "bankruptcy", "stale_bureau", "max_amount"), "off")}
+    with devhost.client(headers=headers) as client:
+        current = client.get("/policy").json()
+        assert current["cutoffs_in_force"]["model_version"] == job["model_version"] or current["cutoffs"]
+        saved = client.put("/policy", json=everything_invoiced)
+        assert saved.status_code == 200 and saved.json()["version"] == current["version"] + 1
+        impossible = client.put("/policy", json={"cutoffs": {"invoice_at": 0.2, "hold_below": 0.5}})
+        assert impossible.status_code == 422 and impossible.headers["content-type"].startswith("application/problem+json")
+        assert [e["loc"] for e in impossible.json()["errors"]] == [["cutoffs"]]
+        unknown = client.put("/policy", json={"targets": {"invoice_precision": 0.9, "hold_precision": 0.8},
+                                              "rules": {"credit_score": "hold"}})
+        assert unknown.status_code == 422 and [e["loc"] for e in unknown.json()["errors"]] == [["rules", "credit_score"]]
+        assert client.get("/policy").json()["version"] == saved.json()["version"], "nothing written by a 422"
+
+        answer = client.post("/predictions", json={"orders": pending}).json()
+        assert answer["policy_version"] == saved.json()["version"]
+        assert all(p["decision"] == "invoice" for p in answer["predictions"] if not p["rules"])
+        customer = pending[0]["customer_id"]
+        mine = client.get("/predictions", params={"customer_id": customer, "decision": answer["predictions"][0]["decision"]})
+        assert mine.status_code == 200 and mine.json()["items"][0]["customer_id"] == customer
+        summary = client.get("/predictions/summary", params={"bucket": "week"}).json()["items"]
+        assert sum(item["count"] for item in summary) >= len(pending)
+
+    with devhost.client(headers=devhost.signup()) as other:
+        assert other.get("/policy").json()["version"] == 0
+        assert other.put("/policy", json=everything_invoiced).json()["version"] == 1
+        assert other.get("/predictions", params={"customer_id": customer}).json()["items"] == []
+        assert other.get("/predictions/summary").json()["items"] == []
+    with devhost.client(headers=headers) as client:
+        assert client.get("/policy").json()["version"] == saved.json()["version"]
