@@ -108,7 +108,8 @@ def _rule_checks(
         "stale_bureau": (
             stale,
             lambda rows: [
-                f"The latest Serasa query is {days:.0f} days old (the policy wants one within {policy.stale_bureau_days})."
+                f"The latest Serasa query is {days:.0f} days old "
+                f"(the policy wants one within {policy.stale_bureau_days})."
                 for days in np.floor(bureau_age[rows]).tolist()
             ],
         ),

@@ -153,4 +153,6 @@ def _bucket_sqlite(element: _Bucket, compiler, **kw) -> str:
 def _bucket_mssql(element: _Bucket, compiler, **kw) -> str:
     day = f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
     # Monday-based whatever DATEFIRST says: days since Monday = (weekday + @@DATEFIRST - 2) % 7.
-    return day if element.unit == "day" else f"DATEADD(day, -((DATEPART(weekday, {day}) + @@DATEFIRST - 2) % 7), {day})"
+    if element.unit == "day":
+        return day
+    return f"DATEADD(day, -((DATEPART(weekday, {day}) + @@DATEFIRST - 2) % 7), {day})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cachetools import LRUCache
@@ -123,10 +124,11 @@ def put_policy(settings: Settings, principal: Principal, document: PolicyDocumen
     return _answer(settings, principal, document, row.version, row.created_at)
 
 
-def _answer(settings: Settings, principal: Principal, document: PolicyDocument, version: int, created_at) -> PolicyAnswer:
-    return PolicyAnswer(
-        **dict(document), version=version, created_at=created_at, cutoffs_in_force=_cutoffs_in_force(settings, principal, document)
-    )
+def _answer(
+    settings: Settings, principal: Principal, document: PolicyDocument, version: int, created_at: datetime | None
+) -> PolicyAnswer:
+    in_force = _cutoffs_in_force(settings, principal, document)
+    return PolicyAnswer(**dict(document), version=version, created_at=created_at, cutoffs_in_force=in_force)
 
 
 def _cutoffs_in_force(settings: Settings, principal: Principal, document: PolicyDocument) -> CutoffsInForce | None:
