@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
+import uuid
 
-from shared.db import transaction
-from shared.db.models import PredictionBatch
+import pytest
+import sqlalchemy as sa
+
+from shared.config import get_settings
+from shared.db import get_engine, transaction
+from shared.db.migrate import upgrade
+from shared.db.models import PredictionBatch, Tenant
+from shared.db.types import UtcDateTime
 from shared.errors import InvalidInput
 from shared.schemas.models import PredictionHistoryQuery, PredictionSummaryQuery
+from shared.security import Principal
 from shared.services import decision_history
 from tests.integration.test_policy import another_tenant
 
@@ -108,3 +115,33 @@ def test_summary_counts_mix_amounts_and_mean_score_per_bucket(tenant, bucket):
         tenant, PredictionSummaryQuery.model_validate({"bucket": bucket, "from": "2026-12-07", "to": "2026-12-08"})
     )
     assert [item.count for item in ranged.items] == [6]
+
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_decisions_logged_before_policies_read_as_invoice_or_hold(backend, monkeypatch, request):
+    """Migration 0007 on a log with decisions in it: theirs was `invoice`, so invoice or hold."""
+    if backend == "postgresql":
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("fresh_postgres_url"))
+        monkeypatch.setenv("JWT_SECRET", "a" * 32)
+        monkeypatch.setenv("DOCUMENT_HASH_KEY", "b" * 32)
+        get_settings.cache_clear()
+    upgrade("0004")
+    tenant_id = uuid.uuid4()
+    old_log = sa.table(
+        "prediction_log", sa.column("tenant_id", sa.Uuid()), sa.column("order_id", sa.Unicode()),
+        sa.column("model_version", sa.Integer()), sa.column("probability", sa.Float()),
+        sa.column("invoice", sa.Boolean()), sa.column("created_at", UtcDateTime()),
+    )
+    with get_engine().begin() as connection:
+        connection.execute(sa.insert(Tenant.__table__), {"id": tenant_id, "company": "Antiga", "created_at": MONDAY})
+        connection.execute(sa.insert(old_log), [
+            {"tenant_id": tenant_id, "order_id": f"O{i}", "model_version": 1, "probability": 0.5,
+             "invoice": i % 2 == 0, "created_at": MONDAY + timedelta(seconds=i)}
+            for i in range(4)
+        ])
+    upgrade()
+    items = history(Principal(tenant_id=tenant_id)).items
+    assert [(i.order_id, i.decision, i.policy_version, i.customer_id) for i in items] == [
+        ("O3", "hold", None, None), ("O2", "invoice", None, None), ("O1", "hold", None, None), ("O0", "invoice", None, None)
+    ]
