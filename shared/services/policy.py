@@ -35,6 +35,10 @@ _tenant = PolicyVersion.tenant_id == bindparam("tenant_id")
 # Built once, as the registry's lookups (`models._ARTIFACT`).
 _IN_FORCE = select(PolicyVersion.version).where(_tenant).order_by(PolicyVersion.version.desc()).limit(1)
 _DOCUMENT = select(PolicyVersion.document).where(_tenant, PolicyVersion.version == bindparam("version"))
+_LATEST = (
+    select(PolicyVersion.version, PolicyVersion.document, PolicyVersion.created_at)
+    .where(_tenant).order_by(PolicyVersion.version.desc()).limit(1)
+)
 _documents: LRUCache[tuple[uuid.UUID, int], PolicyDocument] = LRUCache(maxsize=256)
 _applied: LRUCache[tuple[uuid.UUID, int, int], DecisionPolicy] = LRUCache(maxsize=256)
 _lock = threading.Lock()
@@ -94,14 +98,11 @@ def decision_policy(document: PolicyDocument, model: CreditModel) -> DecisionPol
 
 
 def get_policy(settings: Settings, principal: Principal) -> PolicyAnswer:
-    with transaction() as session:
-        row = session.scalars(
-            select(PolicyVersion).where(PolicyVersion.tenant_id == principal.tenant_id)
-            .order_by(PolicyVersion.version.desc()).limit(1)
-        ).one_or_none()
-        if row is None:
-            return _answer(settings, principal, DEFAULT_POLICY, DEFAULT_VERSION, None)
-        return _answer(settings, principal, PolicyDocument.model_validate(row.document), row.version, row.created_at)
+    with reading() as connection:  # never the write lock (SQLite), nor held while a model loads
+        row = connection.execute(_LATEST, {"tenant_id": principal.tenant_id}).one_or_none()
+    if row is None:
+        return _answer(settings, principal, DEFAULT_POLICY, DEFAULT_VERSION, None)
+    return _answer(settings, principal, PolicyDocument.model_validate(row.document), row.version, row.created_at)
 
 
 def put_policy(settings: Settings, principal: Principal, document: PolicyDocument) -> PolicyAnswer:
