@@ -34,15 +34,12 @@ from shared.ml.frames import TenantHistory
 from shared.ml.metrics import compute_metrics, youden_threshold
 from shared.ml.model import CreditModel
 from shared.ml.support import Support
+from shared.schemas.policy import DEFAULT_TARGETS
 
 MIN_LABELED = 200
 MIN_PER_CLASS = 20
 HOLDOUT_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
-# The default policy's precision targets (DESIGN §8): on a history whose best AUC is about 0.78,
-# 93% / 70% decides about half of the orders automatically, where 98% / 90% decides almost none.
-DEFAULT_INVOICE_PRECISION = 0.93
-DEFAULT_HOLD_PRECISION = 0.70
 
 
 @dataclass
@@ -57,7 +54,7 @@ class TrainingResult:
     stage_seconds: dict[str, float]
     holdout_features: pd.DataFrame
     holdout_labels: np.ndarray
-    cutoffs: Cutoffs  # at the default precision targets, on the validation predictions
+    cutoffs: Cutoffs  # at the default policy's precision targets, on the validation predictions
 
     def report(self) -> dict:
         """Everything JSON-able about the run (for the model registry and the artifact manifest)."""
@@ -203,7 +200,7 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         stage_seconds={name: round(seconds, 3) for name, seconds in stage_seconds.items()},
         holdout_features=data.holdout_features,
         holdout_labels=y[holdout],
-        cutoffs=curve.cutoffs(DEFAULT_INVOICE_PRECISION, DEFAULT_HOLD_PRECISION),
+        cutoffs=curve.cutoffs(DEFAULT_TARGETS.invoice_precision, DEFAULT_TARGETS.hold_precision),
     )
 
 

@@ -44,7 +44,9 @@ class PolicyRules(Strict):
     max_amount: Action = Field("off", description="The amount is above `max_amount`.")
 
 
-# Chosen with the data in mind (DESIGN §8): see README, "How decisions are made".
+# Chosen with the data in mind (DESIGN §8; README, "How decisions are made"): on a history whose
+# best AUC is about 0.78, 93% / 70% decides about half of the orders automatically, where 98% / 90%
+# decides almost none.
 DEFAULT_TARGETS = PrecisionTargets(invoice_precision=0.93, hold_precision=0.70)
 
 
