@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/predict.py [--orders 20000] [--repeats 200]
 
-One order (p50, p99 of `repeats` requests); then 500 orders (median of `repeats` / 2), each
-request followed by a bare `predict_proba`
+Every request decides with the company's policy (the default: precision targets and rules, §8);
+the decision mix of the 500 orders is printed. One order (p50, p99 of `repeats` requests); then
+500 orders (median of `repeats` / 2), each request followed by a bare `predict_proba`
 of the same loaded model on prebuilt features for those 500 orders (alternating, so a busy moment
 of the machine weighs on both alike), and the overhead ratio; last,
 the first prediction after a cold start (a fresh devhost process on the same data).
@@ -18,6 +19,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,6 +89,8 @@ def main() -> None:
         for _ in range(max(10, args.repeats // 2)):
             batch.append(timed(client, pending))
             bare.append(elapsed_ms(bare_predict))
+        decided = client.post("/predictions", json={"orders": pending}).raise_for_status().json()
+        mix = Counter(prediction["decision"] for prediction in decided["predictions"])
         headers = dict(client.headers)
         running.devhost.stop()
 
@@ -112,6 +116,8 @@ def main() -> None:
           f"   server p50 {percentile(single_server, 50):7.1f} ms  p99 {percentile(single_server, 99):7.1f} ms")
     print(f"500 orders  HTTP median {batch_http:7.1f} ms   server median {batch_server:7.1f} ms"
           f"   bare predict_proba {bare_ms:6.1f} ms   server/bare {batch_server / bare_ms:5.2f}x")
+    print(f"policy v{decided['policy_version']}: " + ", ".join(f"{mix[d]} {d}" for d in ("invoice", "review", "hold"))
+          + f" of {len(pending)} orders")
     print(f"cold start  devhost ready in {ready_s:4.2f} s; first prediction {first_ms / 1000:4.2f} s over HTTP "
           f"({first_server_ms / 1000:4.2f} s in the app)")
 

@@ -6,6 +6,7 @@ from functions.http_api import ApiRequest, Reply, endpoint
 from functions.lazy import LazyModule
 
 models = LazyModule("shared.services.models")
+reports = LazyModule("shared.services.reports")
 schemas = LazyModule("shared.schemas.models")
 
 bp = func.Blueprint()
@@ -40,4 +41,4 @@ def evaluate_model(call: ApiRequest) -> Reply:
 @bp.route(route="models/{version:int}/report", methods=["GET"])
 @endpoint()
 def model_report(call: ApiRequest) -> Reply:
-    return Reply(models.get_report(call.tenant, call.route_int("version", "model version")))
+    return Reply(reports.get_report(call.settings, call.tenant, call.route_int("version", "model version")))

@@ -1,4 +1,5 @@
-"""Invoice-or-hold decisions with reasons, their history (DESIGN §4), and the timer that indexes it."""
+"""Invoice / review / hold decisions with reasons, their history and summary (DESIGN §4), and the
+timer that indexes the log."""
 
 import logging
 
@@ -7,6 +8,7 @@ import azure.functions as func
 from functions.http_api import ApiRequest, Reply, endpoint
 from functions.lazy import LazyModule
 
+decision_history = LazyModule("shared.services.decision_history")
 predictions = LazyModule("shared.services.predictions")
 schemas = LazyModule("shared.schemas.models")
 
@@ -25,7 +27,14 @@ def predict(call: ApiRequest) -> Reply:
 @endpoint()
 def prediction_history(call: ApiRequest) -> Reply:
     query = call.parse(schemas.PredictionHistoryQuery, dict(call.raw.params))
-    return Reply(predictions.history(call.tenant, query))
+    return Reply(decision_history.history(call.tenant, query))
+
+
+@bp.route(route="predictions/summary", methods=["GET"])
+@endpoint()
+def prediction_summary(call: ApiRequest) -> Reply:
+    query = call.parse(schemas.PredictionSummaryQuery, dict(call.raw.params))
+    return Reply(decision_history.summary(call.tenant, query))
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%PREDICTION_LOG_SCHEDULE%", run_on_startup=False)

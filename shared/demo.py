@@ -1,8 +1,8 @@
 """`make demo`: the whole flow over HTTP on the embedded default, as a customer would run it.
 
 Starts the devhost, signs a company up, uploads a synthetic history in 500-item batches, commits,
-waits for the training job, shows the model's holdout metrics and a table of decisions with
-reasons. `upload_sample` and `wait_for_job` are also what the e2e tests and benchmarks drive.
+waits for the training job, shows the model's holdout metrics, the decision policy in force and
+a table of decisions with the rules that fired and the reasons. `upload_sample` and `wait_for_job` are also what the e2e tests and benchmarks drive.
 """
 
 from __future__ import annotations
@@ -72,19 +72,35 @@ def run(url: str, orders: int, seed: int) -> None:
             f"orders: ROC AUC {metrics['roc_auc']:.3f}, KS {metrics['ks']:.3f}, precision {metrics['precision']:.3f}, "
             f"recall {metrics['recall']:.3f}, threshold {metrics['threshold']:.3f} (Bayes limit {sample.bayes_auc():.3f})"
         )
-        pending = [order for order in sample.records("orders") if "invoiced" not in order][:12]
+        policy = client.get("/policy").raise_for_status().json()
+        cutoffs, targets = policy["cutoffs_in_force"], policy["targets"]
+        console.print(
+            f"Policy v{policy['version']}: invoice at probability >= {cutoffs['invoice_at']:.3f}, hold below "
+            f"{cutoffs['hold_below']:.3f}, review between"
+            + (f" (derived for {targets['invoice_precision']:.0%} / {targets['hold_precision']:.0%} precision)"
+               if targets else "")
+            + "; rules: " + ", ".join(f"{rule} -> {action}" for rule, action in policy["rules"].items() if action != "off")
+        )
+        pending = [order for order in sample.records("orders") if "invoiced" not in order][:10]
+        stranger = {**pending[0], "order_id": "DEMO-NEW-1", "customer_id": "NEVER-SENT", "amount": 92_000.0}
+        pending.append(stranger)
         answer = client.post("/predictions", json={"orders": pending}).raise_for_status().json()
 
-    table = Table(title="Decisions on orders not decided yet")
-    for column in ("order", "amount", "invoice?", "probability", "reasons"):
+    table = Table(title="Decisions on orders not decided yet (the last one: a customer never sent)")
+    for column in ("order", "amount", "decision", "probability", "rules", "reasons"):
         table.add_column(column)
     for order, prediction in zip(pending, answer["predictions"]):
+        rules = "\n".join(r["rule"] for r in prediction["rules"])
         reasons = "\n".join(f"{r['impact']:+.3f} {r['description']}" for r in prediction["reasons"])
         table.add_row(
-            prediction["order_id"], f"R$ {order['amount']:,.2f}", "yes" if prediction["invoice"] else "hold",
-            f"{prediction['probability']:.2f}", reasons,
+            prediction["order_id"], f"R$ {order['amount']:,.2f}", prediction["decision"],
+            f"{prediction['probability']:.2f}", rules, reasons,
         )
     console.print(table)
+    for prediction in answer["predictions"]:
+        if prediction["rules"]:
+            console.print(f"{prediction['order_id']} ({prediction['decision']}): "
+                          + " ".join(rule["description"] for rule in prediction["rules"]))
 
 
 def main() -> None:

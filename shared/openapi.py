@@ -42,9 +42,12 @@ from shared.schemas.models import (
     PredictionHistoryQuery,
     PredictionRequest,
     PredictionResponse,
+    PredictionSummary,
+    PredictionSummaryQuery,
 )
 from shared.schemas.pages import PageQuery
 from shared.schemas.reports import ModelReport
+from shared.schemas.policy import PolicyAnswer, PolicyDocument
 from shared.schemas.uploads import (
     BatchResult,
     CommitRequest,
@@ -504,9 +507,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "predict",
         "POST",
         "/predictions",
-        "Decide: invoice or hold for credit review",
+        "Decide: invoice, send to review or hold",
         "predictions",
-        {200: Answer("A decision, probability, score and reasons per order.", PredictionResponse)},
+        {200: Answer("Per order a decision, the policy rules that fired, probability, score and reasons.",
+                     PredictionResponse)},
         request=PredictionRequest,
         errors={
             404: "model_version names no version of this company.",
@@ -525,6 +529,45 @@ OPERATIONS: tuple[Operation, ...] = (
         "predictions",
         {200: Answer("The decisions.", PredictionHistory)},
         query=PredictionHistoryQuery,
+    ),
+    Operation(
+        "prediction_summary",
+        "GET",
+        "/predictions/summary",
+        "Decisions per day or week: count, mix, amounts and mean score",
+        "predictions",
+        {200: Answer("One item per bucket that has decisions, oldest first.", PredictionSummary)},
+        query=PredictionSummaryQuery,
+    ),
+    Operation(
+        "get_policy",
+        "GET",
+        "/policy",
+        "The decision policy in force",
+        "policy",
+        {200: Answer("The policy, its version (0: the default) and the cutoffs in force.", PolicyAnswer)},
+    ),
+    Operation(
+        "put_policy",
+        "PUT",
+        "/policy",
+        "Save a new version of the decision policy",
+        "policy",
+        {200: Answer("The saved policy, its new version and the cutoffs in force.", PolicyAnswer)},
+        request=PolicyDocument,
+        examples={
+            "precision targets": {"targets": {"invoice_precision": 0.95, "hold_precision": 0.8},
+                                  "rules": {"new_customer": "review", "bankruptcy": "hold"}},
+            "fixed cutoffs": {
+                "cutoffs": {"invoice_at": 0.72, "hold_below": 0.25}, "targets": None,
+                "rules": {"new_customer": "review", "no_limit": "review", "over_limit": "review",
+                          "bankruptcy": "hold", "stale_bureau": "off", "max_amount": "off"},
+                "stale_bureau_days": 180, "max_amount": None,
+            },
+        },
+        description="Exactly one of `cutoffs` and `targets`. Rules each `hold`, `review` or `off`, applied before "
+        "the model; the strongest action wins. Orders of unknown customers or outside the training data's "
+        "support are reviewed at least, whatever the policy says.",
     ),
     Operation(
         "health_check",

@@ -334,7 +334,12 @@ def probability_impacts(raw: np.ndarray, contributions: np.ndarray) -> np.ndarra
 
 
 def top_reasons(
-    features: Columns, names: list[str], raw: np.ndarray, contributions: np.ndarray, count: int = 3
+    features: Columns,
+    names: list[str],
+    raw: np.ndarray,
+    contributions: np.ndarray,
+    count: int = 3,
+    missing: np.ndarray | None = None,
 ) -> list[list[dict]]:
     """The `count` features that moved each order's probability most, in plain English.
 
@@ -342,12 +347,19 @@ def top_reasons(
     are read from `features` (a name it lacks: unknown). Each feature shown is converted and
     formatted once for all the orders it is a reason of: per reason, only the dict and its
     sentence are built.
+
+    `missing` (orders x features) marks absent values: an absence is never given as a reason to
+    invoice (that nothing is known about a customer's Serasa record is no argument for trusting
+    it): such a reason is ranked last and left out, so an order may have fewer than `count`.
+    One that lowered the chance is said as such ("none on record"), not as a value.
     """
     impacts = probability_impacts(raw, contributions)
     count = min(count, impacts.shape[1])
     if count == 0:
         return [[] for _ in raw]
     strength = np.abs(impacts)
+    if missing is not None:
+        strength[missing & (impacts >= 0)] = -1.0  # ranked last, and dropped below
     top = np.argpartition(-strength, count - 1, axis=1)[:, :count]
     order = np.argsort(-np.take_along_axis(strength, top, axis=1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
@@ -356,19 +368,25 @@ def top_reasons(
     by_feature = np.argsort(top, kind="stable")
     starts = np.flatnonzero(np.diff(top[by_feature], prepend=-1))
     reasons: list[dict | None] = [None] * len(top)
+    dropped = False
     for f, positions in zip(top[by_feature[starts]].tolist(), np.split(by_feature, starts[1:])):
         name = names[f]
         rows = positions // count
         values, shown = _shown(np.asarray(features[name])[rows] if name in features else np.full(len(rows), None))
         label = feature_label(name)
         for position, value, text, change in zip(positions.tolist(), values, shown, impact[positions].tolist()):
-            reasons[position] = {
-                "feature": name,
-                "description": f"{label} ({text}) {'raised' if change >= 0 else 'lowered'} the chance of invoicing",
-                "value": value,
-                "impact": change,
-            }
-    return [reasons[start : start + count] for start in range(0, len(reasons), count)]
+            if value is None:
+                if change >= 0:
+                    dropped = True
+                    continue
+                sentence = f"{label}: none on record, which lowered the chance of invoicing"
+            else:
+                sentence = f"{label} ({text}) {'raised' if change >= 0 else 'lowered'} the chance of invoicing"
+            reasons[position] = {"feature": name, "description": sentence, "value": value, "impact": change}
+    grouped = [reasons[start : start + count] for start in range(0, len(reasons), count)]
+    if dropped:
+        grouped = [[reason for reason in group if reason is not None] for group in grouped]
+    return grouped
 
 
 def _shown(values: np.ndarray) -> tuple[list, list[str]]:

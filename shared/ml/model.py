@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from shared.ml.cutoffs import PrecisionCurve
 from shared.ml.encoding import FeatureEncoder
 from shared.ml.explain import LinearExplainer, TreeExplainer, explainer_for, top_reasons
 from shared.ml.frames import Columns
 from shared.ml.metrics import compute_metrics
+from shared.ml.support import Support
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Predictions:
     probability: np.ndarray
     invoice: np.ndarray
     reasons: list[list[dict]]
+    support_gaps: list[str | None]  # per order, why it is outside the training data's support
 
     def records(self) -> list[dict]:
         """The per-order objects of the predictions API (DESIGN §4), JSON-able."""
@@ -43,6 +46,10 @@ class CreditModel:
 
     Features may lack columns the model knows (e.g. an attribute no scored customer has): they are
     treated as missing. Columns the model never saw are ignored.
+
+    `validation_curve` (precision targets -> cutoffs) and `support` come from training; models
+    trained before they existed have neither (None): their threshold is then the only cutoff,
+    and no order is found outside their support.
     """
 
     encoder: FeatureEncoder
@@ -51,6 +58,8 @@ class CreditModel:
     family: str
     params: dict
     metrics: dict = field(default_factory=dict)
+    validation_curve: PrecisionCurve | None = None
+    support: Support | None = None
     explainer: LinearExplainer | TreeExplainer = field(init=False, repr=False)
 
     @classmethod
@@ -69,13 +78,15 @@ class CreditModel:
         return self.estimator.predict_proba(self.encoder.transform(features))[:, 1]
 
     def predict(self, features: Columns, order_ids: Sequence[str]) -> Predictions:
-        raw, contributions = self.explainer.explain(self.encoder.transform(features))
+        X = self.encoder.transform(features)
+        raw, contributions = self.explainer.explain(X)
         probability = expit(raw)
         return Predictions(
             order_ids=list(order_ids),
             probability=probability,
             invoice=probability >= self.threshold,
-            reasons=top_reasons(features, self.encoder.columns_, raw, contributions),
+            reasons=top_reasons(features, self.encoder.columns_, raw, contributions, missing=np.isnan(X)),
+            support_gaps=self.support.gaps(X) if self.support is not None else [None] * len(X),
         )
 
     def evaluate(self, features: Columns, labels: pd.Series | np.ndarray) -> dict:

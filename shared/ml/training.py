@@ -3,10 +3,14 @@
 Labeled orders are sorted by time (order_id breaks ties, for determinism). The most recent 20%
 are the holdout; of the rest, the most recent 20% are the validation slice and the older part
 trains the candidates. The candidate with the best validation ROC AUC wins and its decision
-threshold is chosen on its validation predictions (Youden's J, see `metrics.youden_threshold`).
+threshold is chosen on its validation predictions (Youden's J, see `metrics.youden_threshold`),
+and those predictions are kept as a precision curve (`cutoffs`), from which any policy's
+precision targets become cutoffs later; the default targets' cutoffs are reported.
 Its settings are then refitted on training + validation and scored once on the holdout, and
 finally refitted on every labeled order so the stored model has seen the most recent behaviour.
-Features are encoded once, for all of these fits (`TrainingData`).
+Features are encoded once, for all of these fits (`TrainingData`). The stored model also keeps
+the support of every labeled order's features (`support`), so that scoring can tell an order
+unlike anything in training.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from shared.ml.candidates import Candidate, default_candidates
+from shared.ml.cutoffs import Cutoffs, PrecisionCurve
 from shared.ml.encoding import FeatureEncoder
 from shared.ml.errors import TrainingError
 from shared.ml.features import build_features
@@ -29,6 +34,8 @@ from shared.ml.frames import TenantHistory
 from shared.ml.metrics import compute_metrics, youden_threshold
 from shared.ml.model import CreditModel
 from shared.ml.report import model_report
+from shared.ml.support import Support
+from shared.schemas.policy import DEFAULT_TARGETS
 
 MIN_LABELED = 200
 MIN_PER_CLASS = 20
@@ -50,6 +57,7 @@ class TrainingResult:
     holdout_labels: np.ndarray
     holdout_probability: np.ndarray  # by the model refitted on every order before the holdout
     model_report: dict  # `shared.ml.report.model_report`, stored beside the model version
+    cutoffs: Cutoffs  # at the default policy's precision targets, on the validation predictions
 
     def report(self) -> dict:
         """Everything JSON-able about the run (for the model registry and the artifact manifest)."""
@@ -59,6 +67,7 @@ class TrainingResult:
             "holdout_metrics": self.holdout_metrics,
             "leaderboard": self.leaderboard,
             "threshold": self.threshold,
+            "cutoffs": {"invoice_at": self.cutoffs.invoice_at, "hold_below": self.cutoffs.hold_below},
             "features": self.features,
             "row_counts": self.row_counts,
             "data_range": self.data_range,
@@ -150,7 +159,9 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
     for entry in leaderboard:
         entry["winner"] = entry is best
     winner, winner_model = fitted[best["name"]]
-    threshold = youden_threshold(y[validation], winner_model.predict_proba(X[validation])[:, 1])
+    validation_probability = winner_model.predict_proba(X[validation])[:, 1]
+    threshold = youden_threshold(y[validation], validation_probability)
+    curve = PrecisionCurve.of(validation_probability, y[validation])
     final = winner.settled(winner_model)
     del fitted, winner_model
     stage_seconds["selection"] = clock.lap()
@@ -172,6 +183,8 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         family=final.family,
         params=final.params,
         metrics=holdout_metrics,
+        validation_curve=curve,
+        support=Support.of(X, data.encoder.columns_, ~categorical),
     )
     stage_seconds["refit"] = clock.lap()
     report = model_report(y[holdout], holdout_probability, model.explainer, X[holdout], data.encoder.columns_)
@@ -195,6 +208,7 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         holdout_labels=y[holdout],
         holdout_probability=holdout_probability,
         model_report=report,
+        cutoffs=curve.cutoffs(DEFAULT_TARGETS.invoice_precision, DEFAULT_TARGETS.hold_precision),
     )
 
 

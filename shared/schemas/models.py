@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
 
 from pydantic import BaseModel, Field, field_validator
 
 from shared.schemas.base import PlainAnswer, Strict, integer
-from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields
+from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields, UtcDateTime
 
 
 class Metrics(BaseModel):
@@ -98,32 +98,87 @@ class Reason(TypedDict):
     impact: Annotated[float, Field(description="Signed change of the probability of invoicing due to this feature.")]
 
 
+Decision = Literal["invoice", "review", "hold"]
+
+
+class FiredRule(TypedDict):
+    rule: Annotated[
+        str,
+        Field(
+            description="A policy rule (new_customer, no_limit, over_limit, bankruptcy, stale_bureau, max_amount), "
+            "or a check no policy turns off: unknown_customer, out_of_support (both send the order to review at least)."
+        ),
+    ]
+    description: str
+
+
 class Prediction(TypedDict):
     order_id: str
-    invoice: bool
+    decision: Annotated[Decision, Field(description="The company's policy applied to the probability (DESIGN §8).")]
+    invoice: Annotated[bool, Field(description='decision == "invoice", for callers that read only this.')]
     probability: float
     score: Annotated[int, Field(ge=0, le=1000)]
+    rules: Annotated[list[FiredRule], Field(description="The rules that fired, strongest action first wins.")]
     reasons: list[Reason]
     unknown_customer: Annotated[bool, Field(description="No stored data for this customer: scored without context.")]
 
 
 class PredictionResponse(PlainAnswer):
     model_version: int
+    policy_version: Annotated[int, Field(description="The policy version that decided (0: the default policy).")]
     predictions: list[Prediction]
 
 
 class PredictionRecord(BaseModel):
     order_id: str
+    customer_id: str | None = Field(description="Null on decisions logged before policies existed.")
     model_version: int
-    probability: float
+    policy_version: int | None = Field(description="Null on decisions logged before policies existed.")
+    decision: Decision
     invoice: bool
+    probability: float
+    amount: float | None = Field(description="Null on decisions logged before policies existed.")
     created_at: datetime
 
 
 class PredictionHistory(BaseModel):
     items: list[PredictionRecord]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
 
 
-class PredictionHistoryQuery(Strict):
+class TimeRange(Strict):
+    """`from` inclusive, `to` exclusive; a naive datetime means UTC."""
+
+    from_: UtcDateTime | None = Field(None, alias="from")
+    to: UtcDateTime | None = None
+
+
+class PredictionHistoryQuery(TimeRange):
     order_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    customer_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    decision: Decision | None = None
+    cursor: Annotated[str, Field(max_length=200, description="`next_cursor` of the previous page.")] | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+class PredictionSummaryQuery(TimeRange):
+    bucket: Literal["day", "week"] = "day"
+
+
+class ByDecision(BaseModel):
+    invoice: float
+    review: float
+    hold: float
+
+
+class SummaryBucket(BaseModel):
+    start: date = Field(description="First day of the bucket (UTC); weeks start on Monday.")
+    count: int
+    decisions: ByDecision = Field(description="How many orders got each decision.")
+    amount: ByDecision = Field(description="Amount of the orders of each decision (decisions logged with amounts).")
+    mean_score: float
+
+
+class PredictionSummary(BaseModel):
+    bucket: Literal["day", "week"]
+    items: list[SummaryBucket]

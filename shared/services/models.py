@@ -12,7 +12,6 @@ from shared.db import reading, transaction
 from shared.db.models import ModelVersion
 from shared.errors import Conflict, NotFound
 from shared.schemas.models import EvaluateRequest, EvaluateResult, ModelDetail, ModelList, ModelSummary
-from shared.schemas.reports import ModelReport
 from shared.security import Principal
 from shared.services import model_loader
 from shared.services.scoring import features_for
@@ -85,29 +84,6 @@ def get_model(principal: Principal, version: int) -> ModelDetail:
             features=row.features, row_counts=row.row_counts, data_from=row.data_from, data_to=row.data_to,
             champion_comparison=row.champion_comparison, sha256=row.sha256,
         )
-
-
-def cutoffs_in_force(row: ModelVersion) -> tuple[float, float]:
-    """(invoice_at, hold_below) the version decides with now. Until companies set policies, its
-    Youden threshold is both: invoiced at or above it, held below, nothing sent to review."""
-    return row.threshold, row.threshold
-
-
-def get_report(principal: Principal, version: int) -> ModelReport:
-    """The holdout report stored at training, with the decision mix recomputed for the cutoffs
-    in force now (a policy can change after training)."""
-    from shared.ml.report import decision_mix, expand_holdout
-
-    with transaction() as session:
-        row = find_version(session, principal, version)
-        stored, (invoice_at, hold_below) = row.report, cutoffs_in_force(row)
-    if stored is None:
-        raise NotFound(
-            f"Model version {version} was trained before reports existed; retrain (commit an upload) to get one."
-        )
-    labels, probability = expand_holdout(stored["holdout"])
-    mix = decision_mix(labels, probability, invoice_at, hold_below)
-    return ModelReport.model_validate({**stored, "version": version, "decision_mix": mix})
 
 
 def activate(principal: Principal, version: int) -> ModelDetail:

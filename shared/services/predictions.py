@@ -1,10 +1,10 @@
-"""Invoice or hold: score orders with the tenant's model, explain, and log every decision.
+"""Invoice, review or hold: score orders with the tenant's model and policy, explain, log each decision.
 
 A request's decisions are logged as one `prediction_batches` row, committed before the answer
 leaves. Writing them straight into the order-indexed `prediction_log` cost a third of a 500-order
 request (each decision lands on its own index page); `index_decisions` moves them there later,
-run by a timer for every tenant and by each history query for its own tenant first, so the
-history is always complete.
+run by a timer for every tenant and by each history or summary query (`decision_history`) for
+its own tenant first, so the history is always complete.
 """
 
 from __future__ import annotations
@@ -19,15 +19,9 @@ from shared.db import get_engine, transaction
 from shared.db.locking import locked
 from shared.db.models import PredictionBatch, PredictionLog
 from shared.db.types import utcnow
-from shared.schemas.models import (
-    PredictionHistory,
-    PredictionHistoryQuery,
-    PredictionRecord,
-    PredictionRequest,
-    PredictionResponse,
-)
+from shared.schemas.models import PredictionRequest, PredictionResponse
 from shared.security import Principal
-from shared.services import model_loader
+from shared.services import model_loader, policy
 from shared.services.models import find_artifact
 from shared.services.scoring import context_for, features_for
 
@@ -42,21 +36,39 @@ _LOG_ROWS = insert(PredictionLog.__table__)
 
 
 def predict(settings: Settings, principal: Principal, request: PredictionRequest) -> PredictionResponse:
+    """Scores, then applies the company's policy in force (`policy`): each answer says the decision,
+    the rules that fired and the policy version; `invoice` is `decision == "invoice"`."""
+    import numpy as np
+
+    from shared.ml.decisions import decide
+
     version = find_artifact(principal, request.model_version)
     model = model_loader.load_version(settings, version)
-    context = context_for(principal, request.orders)
-    known = context.has_customers([order.customer_id for order in request.orders])
-    scored = model.predict(features_for(principal, request.orders, context), [order.order_id for order in request.orders])
+    policy_version, applied = policy.for_scoring(principal, version.version, model)
+    orders = request.orders
+    context = context_for(principal, orders)
+    known = context.has_customers([order.customer_id for order in orders])
+    features = features_for(principal, orders, context)
+    scored = model.predict(features, [order.order_id for order in orders])
+    decisions, fired = decide(applied, scored.probability, features, ~np.array(known, dtype=bool), scored.support_gaps)
     predictions = scored.records()
-    for prediction, has in zip(predictions, known, strict=True):
-        prediction["unknown_customer"] = not has
-    decisions = {"order_id": scored.order_ids, "probability": scored.probability.tolist(), "invoice": scored.invoice.tolist()}
+    invoice = [decision == "invoice" for decision in decisions]
+    for prediction, has, decision, invoiced, rules in zip(predictions, known, decisions, invoice, fired, strict=True):
+        prediction.update(decision=decision, invoice=invoiced, rules=rules, unknown_customer=not has)
+    logged = {
+        "order_id": scored.order_ids, "probability": scored.probability.tolist(), "invoice": invoice,
+        "decision": decisions, "customer_id": [order.customer_id for order in orders],
+        "amount": features["amount"].tolist(),
+    }
     with get_engine().begin() as connection:
         connection.execute(
             _LOG_BATCH,
-            {"tenant_id": principal.tenant_id, "model_version": version.version, "decisions": decisions, "created_at": utcnow()},
+            {"tenant_id": principal.tenant_id, "model_version": version.version, "policy_version": policy_version,
+             "decisions": logged, "created_at": utcnow()},
         )
-    return PredictionResponse.model_construct(model_version=version.version, predictions=predictions)
+    return PredictionResponse.model_construct(
+        model_version=version.version, policy_version=policy_version, predictions=predictions
+    )
 
 
 def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
@@ -76,14 +88,7 @@ def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
             batches = session.scalars(locked(query, PredictionBatch, mode)).all()
             if not batches:
                 return moved
-            rows = [
-                {"tenant_id": batch.tenant_id, "order_id": order_id, "model_version": batch.model_version,
-                 "probability": probability, "invoice": invoice, "created_at": batch.created_at}
-                for batch in batches
-                for order_id, probability, invoice in zip(
-                    batch.decisions["order_id"], batch.decisions["probability"], batch.decisions["invoice"], strict=True
-                )
-            ]
+            rows = [row for batch in batches for row in _logged_rows(batch)]
             session.connection().execute(_LOG_ROWS, rows)
             session.execute(
                 delete(PredictionBatch).where(PredictionBatch.id.in_([batch.id for batch in batches])),
@@ -96,13 +101,21 @@ def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
             time.sleep(TIMER_PAUSE_SECONDS)
 
 
-def history(principal: Principal, request: PredictionHistoryQuery) -> PredictionHistory:
-    index_decisions(principal.tenant_id)
-    query = select(PredictionLog).where(PredictionLog.tenant_id == principal.tenant_id)
-    if request.order_id:
-        query = query.where(PredictionLog.order_id == request.order_id)
-    query = query.order_by(PredictionLog.created_at.desc(), PredictionLog.id.desc()).limit(request.limit)
-    with transaction() as session:
-        return PredictionHistory(
-            items=[PredictionRecord.model_validate(row, from_attributes=True) for row in session.scalars(query)]
+def _logged_rows(batch: PredictionBatch) -> list[dict]:
+    """A batch's decisions as `prediction_log` rows. Batches logged before policies existed have
+    no decision column (theirs was `invoice`: invoice or hold), customers or amounts. Amounts go
+    in as the floats the request scored (2 decimal places; the column keeps them exact)."""
+    decisions = batch.decisions
+    count = len(decisions["order_id"])
+    decision = decisions.get("decision") or ["invoice" if invoice else "hold" for invoice in decisions["invoice"]]
+    customer_id, amount = decisions.get("customer_id") or [None] * count, decisions.get("amount") or [None] * count
+    shared = {"tenant_id": batch.tenant_id, "model_version": batch.model_version,
+              "policy_version": batch.policy_version, "created_at": batch.created_at}
+    return [
+        shared | {"order_id": order, "probability": probability, "invoice": invoice, "decision": decided,
+                  "customer_id": customer, "amount": money}
+        for order, probability, invoice, decided, customer, money in zip(
+            decisions["order_id"], decisions["probability"], decisions["invoice"], decision, customer_id, amount,
+            strict=True,
         )
+    ]

@@ -124,12 +124,13 @@ def test_the_model_report_and_the_lists_answer_the_company_and_no_other(devhost,
         uploads = client.get("/uploads").json()
         bad_cursor = client.get("/uploads", params={"cursor": "nope"})
         too_many = client.get("/training-jobs", params={"limit": 101})
+        in_force = client.get("/policy").json()["cutoffs_in_force"]
     assert report.status_code == 200, report.text
     body = report.json()
     assert body["holdout_orders"] == detail["row_counts"]["holdout"]
     assert body["ks"]["ks"] == pytest.approx(detail["metrics"]["ks"])
     assert 0 < len(body["roc"]["fpr"]) <= 200 and body["feature_importance"]
-    assert body["decision_mix"]["invoice_at"] == detail["threshold"] and body["headline"]["precision"] == 0.98
+    assert body["decision_mix"]["invoice_at"] == in_force["invoice_at"] and body["headline"]["precision"] == 0.98
     assert jobs["items"] == [single_job] and jobs["next_cursor"] is None
     assert [item["training_job_id"] for item in uploads["items"]] == [job["job_id"]]
     for answer, field in ((bad_cursor, "cursor"), (too_many, "limit")):
@@ -151,3 +152,42 @@ def test_a_commit_without_new_data_is_skipped_naming_the_trained_model(devhost, 
         assert [m["version"] for m in client.get("/models").json()["items"]] == [job["model_version"]]
     assert skipped["status"] == "skipped" and skipped["reason"] == "commit", skipped
     assert skipped["model_version"] == job["model_version"] and skipped["error"] is None
+
+
+def test_a_policy_put_decides_the_next_predictions_and_no_other_company_sees_any_of_it(devhost, trained):
+    headers, sample, job = trained
+    pending = undecided(sample)[:12]
+    everything_invoiced = {"cutoffs": {"invoice_at": 0, "hold_below": 0}, "rules": dict.fromkeys(
+        ("new_customer", "no_limit", "over_limit", "bankruptcy", "stale_bureau", "max_amount"), "off")}
+    with devhost.client(headers=headers) as client:
+        current = client.get("/policy").json()
+        assert current["cutoffs_in_force"]["model_version"] == job["model_version"] or current["cutoffs"]
+        saved = client.put("/policy", json=everything_invoiced)
+        assert saved.status_code == 200 and saved.json()["version"] == current["version"] + 1
+        impossible = client.put("/policy", json={"cutoffs": {"invoice_at": 0.2, "hold_below": 0.5}})
+        assert impossible.status_code == 422
+        assert impossible.headers["content-type"].startswith("application/problem+json")
+        assert [e["loc"] for e in impossible.json()["errors"]] == [["cutoffs"]]
+        unknown = client.put("/policy", json={"targets": {"invoice_precision": 0.9, "hold_precision": 0.8},
+                                              "rules": {"credit_score": "hold"}})
+        assert unknown.status_code == 422
+        assert [e["loc"] for e in unknown.json()["errors"]] == [["rules", "credit_score"]]
+        assert client.get("/policy").json()["version"] == saved.json()["version"], "nothing written by a 422"
+
+        answer = client.post("/predictions", json={"orders": pending}).json()
+        assert answer["policy_version"] == saved.json()["version"]
+        assert all(p["decision"] == "invoice" for p in answer["predictions"] if not p["rules"])
+        customer = pending[0]["customer_id"]
+        decision = answer["predictions"][0]["decision"]
+        mine = client.get("/predictions", params={"customer_id": customer, "decision": decision})
+        assert mine.status_code == 200 and mine.json()["items"][0]["customer_id"] == customer
+        summary = client.get("/predictions/summary", params={"bucket": "week"}).json()["items"]
+        assert sum(item["count"] for item in summary) >= len(pending)
+
+    with devhost.client(headers=devhost.signup()) as other:
+        assert other.get("/policy").json()["version"] == 0
+        assert other.put("/policy", json=everything_invoiced).json()["version"] == 1
+        assert other.get("/predictions", params={"customer_id": customer}).json()["items"] == []
+        assert other.get("/predictions/summary").json()["items"] == []
+    with devhost.client(headers=headers) as client:
+        assert client.get("/policy").json()["version"] == saved.json()["version"]

@@ -13,7 +13,8 @@ from shared.db.models import ModelVersion
 from shared.errors import NotFound
 from shared.ml.training import TrainingData, train_model
 from shared.security import Principal
-from shared.services import models, training
+from shared.schemas.policy import PolicyDocument
+from shared.services import models, policy, reports, training
 from shared.services.history import load_history
 from tests.integration.conftest import new_company, upload_sample
 
@@ -31,8 +32,8 @@ def holdout_of(principal: Principal) -> tuple[np.ndarray, np.ndarray]:
     return result.holdout_labels, result.holdout_probability
 
 
-def test_the_stored_report_is_the_holdouts_curves_as_sklearn_draws_them_and_its_decisions_at_the_threshold(trained):
-    report = models.get_report(trained, 1)
+def test_the_stored_report_is_the_holdouts_curves_as_sklearn_draws_them_and_its_decisions_at_the_policy(trained):
+    report = reports.get_report(get_settings(), trained, 1)
     detail = models.get_model(trained, 1)
     y, p = holdout_of(trained)
     assert report.version == 1 and report.holdout_orders == len(y) == detail.row_counts["holdout"]
@@ -51,8 +52,15 @@ def test_the_stored_report_is_the_holdouts_curves_as_sklearn_draws_them_and_its_
     assert {entry.feature for entry in report.feature_importance} == {feature["name"] for feature in detail.features}
     assert report.headline.precision == 0.98
 
-    # Until policies exist both cutoffs are the threshold: invoiced and held make the confusion matrix.
-    mix, matrix = report.decision_mix, detail.metrics["confusion_matrix"]
+    # The mix is at the cutoffs in force: by default those the version derived from the targets.
+    in_force = policy.get_policy(get_settings(), trained).cutoffs_in_force
+    assert (report.decision_mix.invoice_at, report.decision_mix.hold_below) == (in_force.invoice_at, in_force.hold_below)
+    assert report.decision_mix.counts.reviewed > 0
+
+    # The threshold as both cutoffs: invoiced and held make the confusion matrix.
+    cutoffs = {"invoice_at": detail.threshold, "hold_below": detail.threshold}
+    policy.put_policy(get_settings(), trained, PolicyDocument.model_validate({"cutoffs": cutoffs}))
+    mix, matrix = reports.get_report(get_settings(), trained, 1).decision_mix, detail.metrics["confusion_matrix"]
     assert mix.invoice_at == mix.hold_below == detail.threshold
     assert mix.counts.model_dump() == {"invoiced": matrix["tp"] + matrix["fp"], "reviewed": 0, "held": matrix["tn"] + matrix["fn"]}
     assert mix.invoice_precision == pytest.approx(detail.metrics["precision"])
@@ -64,13 +72,13 @@ def test_only_the_company_reads_its_report_which_versions_before_reports_lack(tr
         row = models.find_version(session, trained, 1)
         assert "report" not in row.__dict__, "deferred: reading a version does not load its report"
     with pytest.raises(NotFound):
-        models.get_report(new_company(), 1)
+        reports.get_report(get_settings(), new_company(), 1)
     with pytest.raises(NotFound, match="No model version 2"):
-        models.get_report(trained, 2)
+        reports.get_report(get_settings(), trained, 2)
 
     with transaction() as session:  # as a version trained before this change
         session.execute(update(ModelVersion).where(ModelVersion.tenant_id == trained.tenant_id).values(report=None))
     with pytest.raises(NotFound, match="trained before reports existed; retrain"):
-        models.get_report(trained, 1)
+        reports.get_report(get_settings(), trained, 1)
     assert models.get_model(trained, 1).version == 1, "the version itself still reads"
 

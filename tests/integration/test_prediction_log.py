@@ -15,7 +15,7 @@ from shared.db.models import PredictionBatch, PredictionLog, Tenant
 from shared.db.types import utcnow
 from shared.schemas.models import PredictionHistoryQuery
 from shared.security import Principal
-from shared.services import predictions, training
+from shared.services import decision_history, predictions, training
 from tests.integration.conftest import upload_sample
 from tests.integration.test_predictions import ORDERS, request_for
 
@@ -31,13 +31,13 @@ def test_a_request_appends_one_batch_and_the_history_still_sees_every_decision(t
     second = predictions.predict(get_settings(), tenant, request_for(ORDERS[1:3]))
     assert count(PredictionBatch, tenant) == 2 and count(PredictionLog, tenant) == 0
 
-    history = predictions.history(tenant, PredictionHistoryQuery(order_id="N1")).items
+    history = decision_history.history(tenant, PredictionHistoryQuery(order_id="N1")).items
     assert [item.probability for item in history] == [
         second.predictions[0]["probability"], first.predictions[1]["probability"]
     ], "newest first"
     assert {item.model_version for item in history} == {first.model_version}
     assert count(PredictionBatch, tenant) == 0 and count(PredictionLog, tenant) == len(ORDERS) + 2
-    everything = predictions.history(tenant, PredictionHistoryQuery(limit=1000)).items
+    everything = decision_history.history(tenant, PredictionHistoryQuery(limit=1000)).items
     assert sorted(item.order_id for item in everything) == sorted(["N1", "N2", *(o["order_id"] for o in ORDERS)])
 
 
@@ -72,7 +72,7 @@ def test_runs_for_one_tenant_and_for_all_at_once_move_each_decision_exactly_once
     assert moved == pending >= 40 * 7 + 25 * 5
     assert count(PredictionBatch, tenant) == count(PredictionBatch, other) == 0
     assert count(PredictionLog, tenant) == 40 * 7 and count(PredictionLog, other) == 25 * 5
-    newest = predictions.history(tenant, PredictionHistoryQuery(limit=7)).items
+    newest = decision_history.history(tenant, PredictionHistoryQuery(limit=7)).items
     assert {item.order_id for item in newest} == {f"O39-{i}" for i in range(7)}
     assert not any(item.invoice for item in newest)
 

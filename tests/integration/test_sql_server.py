@@ -22,7 +22,7 @@ from shared.schemas.accounts import ApiKeyCreate, SignupRequest
 from shared.schemas.models import EvaluateRequest, PredictionHistoryQuery, PredictionRequest
 from shared.schemas.uploads import UploadOpen
 from shared.security import decode_token
-from shared.services import accounts, models, outbox, predictions, training, training_jobs, uploads
+from shared.services import accounts, decision_history, models, outbox, predictions, training, training_jobs, uploads
 
 MSSQL_URL = "mssql+pyodbc://@creditgate.database.windows.net:1433/creditgate?driver=ODBC+Driver+18+for+SQL+Server"
 
@@ -86,7 +86,7 @@ def _run_the_whole_flow() -> None:
     training_jobs.get_training_job(principal, job)
     orders = [o for o in sample.records("orders") if "invoiced" not in o][:5]
     predictions.predict(settings, principal, PredictionRequest.model_validate({"orders": orders}))
-    predictions.history(principal, PredictionHistoryQuery(order_id=orders[0]["order_id"]))
+    decision_history.history(principal, PredictionHistoryQuery(order_id=orders[0]["order_id"]))
     models.list_models(principal)
     models.activate(principal, 1)
     labeled = [o for o in sample.records("orders") if "invoiced" in o][:50]

@@ -14,9 +14,10 @@ def test_a_prediction_answer_encodes_as_pydantic_would():
     ]
     edge_numbers = [0.1, 1e-07, 1e16, 2.0, -0.0, 123456789.123, 2.0**53, math.nan]
     predictions = [
-        {"order_id": f"O-{n}", "invoice": n % 2 == 0, "probability": number, "score": 1000, "reasons": reasons,
-         "unknown_customer": n == 0}
+        {"order_id": f"O-{n}", "decision": ("invoice", "review", "hold")[n % 3], "invoice": n % 3 == 0,
+         "probability": number, "score": 1000, "rules": [{"rule": "over_limit", "description": "Limit \"R$ 1\""}] * (n % 2),
+         "reasons": reasons, "unknown_customer": n == 0}
         for n, number in enumerate(edge_numbers)
     ]
-    answer = PredictionResponse.model_construct(model_version=3, predictions=predictions)
+    answer = PredictionResponse.model_construct(model_version=3, policy_version=2, predictions=predictions)
     assert answer.encoded() == answer.model_dump_json().encode()

@@ -6,11 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from decimal import Decimal
+
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Unicode, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
-from shared.db.types import UtcDateTime, utcnow
+from shared.db.types import Money, UtcDateTime, utcnow
 
 
 class ModelVersion(Base):
@@ -40,9 +42,13 @@ class ModelVersion(Base):
 
 
 class PredictionLog(Base):
+    """One decision. `policy_version`, `customer_id` and `amount` are null on decisions logged
+    before policies existed (their `decision` is then what `invoice` said: invoice or hold)."""
+
     __tablename__ = "prediction_log"
     __table_args__ = (Index("ix_prediction_log_tenant_order_created", "tenant_id", "order_id", "created_at"),
-                      Index("ix_prediction_log_tenant_created", "tenant_id", "created_at"))
+                      Index("ix_prediction_log_tenant_created", "tenant_id", "created_at"),
+                      Index("ix_prediction_log_tenant_customer_created", "tenant_id", "customer_id", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
@@ -50,6 +56,10 @@ class PredictionLog(Base):
     model_version: Mapped[int] = mapped_column(Integer)
     probability: Mapped[float] = mapped_column(Float)
     invoice: Mapped[bool] = mapped_column(Boolean)
+    decision: Mapped[str] = mapped_column(String(7))
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[str | None] = mapped_column(Unicode(64))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -58,7 +68,8 @@ class PredictionBatch(Base):
 
     `prediction_log` (one row per order, indexed by order id) is filled from these off the
     request path; until then a batch is the log. `decisions` holds the columns `order_id`,
-    `probability` and `invoice`, position for position.
+    `probability`, `invoice`, `decision`, `customer_id` and `amount`, position for position
+    (batches logged before policies existed: the first three only).
     """
 
     __tablename__ = "prediction_batches"
@@ -67,6 +78,7 @@ class PredictionBatch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
     model_version: Mapped[int] = mapped_column(Integer)
+    policy_version: Mapped[int | None] = mapped_column(Integer)
     decisions: Mapped[dict[str, list]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import precision_score, roc_auc_score
 
 from shared.ml import TrainingError
 from shared.ml.candidates import BOOSTING, LOGISTIC, default_candidates
+from shared.ml.cutoffs import PrecisionCurve
 from shared.ml.frames import TenantHistory
 from shared.ml.metrics import compute_metrics, youden_threshold
 from shared.ml.report import expand_holdout, headline, roc_points
 from shared.ml.training import TrainingData, train_model
 from shared.sample_data import generate
+from shared.schemas.policy import DEFAULT_TARGETS
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 METRIC_NAMES = {
@@ -114,6 +116,42 @@ def test_training_is_deterministic_for_a_seed():
     np.testing.assert_array_equal(
         first.model.predict_proba(first.holdout_features), second.model.predict_proba(second.holdout_features)
     )
+
+
+@pytest.fixture(scope="module")
+def small():
+    data = TrainingData.from_history(TenantHistory.from_tenant(generate(orders=3000, seed=3)))
+    return data, train_model(data, seed=5)
+
+
+def test_the_default_targets_become_cutoffs_that_meet_them_on_the_winners_validation_predictions(small):
+    data, result = small
+    n_train, n_validation = result.row_counts["train"], result.row_counts["validation"]
+    train, validation = slice(0, n_train), slice(n_train, n_train + n_validation)
+    name = next(entry["name"] for entry in result.leaderboard if entry["winner"])
+    winner = next(candidate for candidate in default_candidates() if candidate.name == name)
+    y = data.labels[validation]
+    fitted = winner.fit(data.X[train], data.labels[train], data.encoder.categorical_mask_, 5, (data.X[validation], y))
+    p = fitted.predict_proba(data.X[validation])[:, 1]
+
+    curve = result.model.validation_curve
+    np.testing.assert_array_equal(curve.at_or_above, PrecisionCurve.of(p, y).at_or_above)
+    np.testing.assert_array_equal(curve.invoiced_at_or_above, PrecisionCurve.of(p, y).invoiced_at_or_above)
+    cutoffs = result.cutoffs
+    assert cutoffs == curve.cutoffs(DEFAULT_TARGETS.invoice_precision, DEFAULT_TARGETS.hold_precision)
+    assert precision_score(y, p >= cutoffs.invoice_at) >= DEFAULT_TARGETS.invoice_precision
+    assert precision_score(~y, p < cutoffs.hold_below) >= DEFAULT_TARGETS.hold_precision
+    assert 0.2 < np.mean((p >= cutoffs.invoice_at) | (p < cutoffs.hold_below)) < 1, "some automated, some reviewed"
+    assert result.report()["cutoffs"] == {"invoice_at": cutoffs.invoice_at, "hold_below": cutoffs.hold_below}
+
+
+def test_training_sees_the_missing_history_the_data_has_and_records_what_it_never_saw(small):
+    """First orders (no earlier order), orders before the first Serasa query and without a limit
+    are trained on, so their absence is inside the support; a customer record never is absent."""
+    _, result = small
+    seen = dict(zip(result.model.support.names, result.model.support.missing_seen.tolist()))
+    assert seen["serasa_score"] and seen["credit_limit"] and seen["prior_invoice_rate"]
+    assert not seen["customer_tenure_days"] and not seen["amount"]
 
 
 def _history(labels: list[bool]) -> TenantHistory:

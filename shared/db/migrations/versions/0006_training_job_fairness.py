@@ -1,7 +1,7 @@
 """training jobs: reason, the data version a run covered, retry backoff, and a detail line
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0005
 Create Date: 2026-12-06 17:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import shared.db.types
 
 
 revision = '0006'
-down_revision = '0008'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
