@@ -10,8 +10,8 @@ loaded orders would have been half of the memory they take.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -150,6 +150,10 @@ def normalise_orders(orders: FrameLike) -> pd.DataFrame:
     return _normalise(orders, ORDER_COLUMNS)
 
 
+def _text(values: Iterable[str]) -> np.ndarray:
+    return np.asarray(list(values), dtype=object)
+
+
 @dataclass(frozen=True)
 class TenantHistory:
     """Everything one tenant has sent, already normalised; the only input of feature building."""
@@ -186,12 +190,29 @@ class TenantHistory:
 
     def for_customers(self, customer_ids: Iterable[str]) -> TenantHistory:
         """The slice the prediction path loads: only the context of the customers being scored."""
-        wanted = pd.Index(np.unique(np.asarray(list(customer_ids), dtype=object).astype(str)))
+        wanted = pd.Index(np.unique(_text(customer_ids).astype(str)))
         return TenantHistory(*(frame.loc[frame["customer_id"].isin(wanted)].reset_index(drop=True) for frame in self.frames))
 
     def combined(self, other: TenantHistory) -> TenantHistory:
         """This history's rows and then another's (of other customers) together."""
         return TenantHistory(*(pd.concat([mine, theirs], ignore_index=True) for mine, theirs in zip(self.frames, other.frames)))
+
+    def replaced(
+        self, rows: TenantHistory, written: Mapping[str, tuple[str, Collection[str]]], customers: Collection[str] | None = None
+    ) -> TenantHistory:
+        """This history with `rows` in place of the rows of each dataset named in `written`
+        whose `column` value is among `values` (its `(column, values)`); of `rows`, only those
+        of `customers`, if given. What a batch that rewrote those keys left stored, if `rows`
+        were read after it."""
+        frames = []
+        for field, mine, theirs in zip(fields(self), self.frames, rows.frames):
+            if field.name in written:
+                column, values = written[field.name]
+                mine = mine.loc[~mine[column].isin(_text(values))]
+            if customers is not None:
+                theirs = theirs.loc[theirs["customer_id"].isin(_text(customers))]
+            frames.append(pd.concat([mine, theirs], ignore_index=True))
+        return TenantHistory(*frames)
 
     @property
     def labeled_orders(self) -> pd.DataFrame:
