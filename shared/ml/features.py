@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 import pandas as pd
@@ -103,16 +103,27 @@ def build_features(history: TenantHistory, orders: FrameLike = None) -> pd.DataF
 class HistoryIndex:
     """A tenant's history prepared for point-in-time lookups; it keeps no reference to the history."""
 
-    def __init__(self, history: TenantHistory) -> None:
+    def __init__(self, history: TenantHistory, previous: HistoryIndex | None = None, changed: Collection[str] = ()) -> None:
+        """`previous`: an index of this history as it was before the `changed` datasets changed.
+        While no customer comes in, the customer codes stay its own, and so can the lookups over
+        the other datasets' unchanged frames: a batch of orders re-indexes the orders alone."""
         frames = history.frames
-        codes, ids = pd.factorize(np.concatenate([frame["customer_id"].to_numpy(dtype=object) for frame in frames]))
+        customer_ids = np.concatenate([frame["customer_id"].to_numpy(dtype=object) for frame in frames])
+        codes = _positions(previous._ids, customer_ids) if previous is not None else None
+        if codes is not None and (codes >= 0).all():
+            kept = {"customers", "credit_limits", "serasa_queries", "orders"} - set(changed)
+            self._ids = previous._ids
+        else:
+            kept, previous = set(), None
+            codes, ids = pd.factorize(customer_ids)
+            self._ids = pd.Index(ids, dtype=object)
         owners = np.split(codes, np.cumsum([len(frame) for frame in frames])[:-1])
-        self._ids = pd.Index(ids, dtype=object)
+        n_codes = len(self._ids)
         self.rows = len(codes)
-        self._customers = _Customers(history.customers, owners[0], len(ids))
-        self._limits = _CreditLimits(history.credit_limits, owners[1])
-        self._serasa = _SerasaQueries(history.serasa_queries, owners[2])
-        self._ledger = _OrderLedger(history.orders, owners[3], len(ids))
+        self._customers = previous._customers if "customers" in kept else _Customers(history.customers, owners[0], n_codes)
+        self._limits = previous._limits if "credit_limits" in kept else _CreditLimits(history.credit_limits, owners[1])
+        self._serasa = previous._serasa if "serasa_queries" in kept else _SerasaQueries(history.serasa_queries, owners[2])
+        self._ledger = previous._ledger if "orders" in kept else _OrderLedger(history.orders, owners[3], n_codes)
 
     def _codes(self, customer_ids: Iterable[str]) -> np.ndarray:
         """Customer codes; a customer with no stored row gets one that matches no row."""

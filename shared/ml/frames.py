@@ -51,6 +51,13 @@ ORDER_COLUMNS = (
     "invoiced",
 )
 
+DATASET_COLUMNS = {
+    "customers": CUSTOMER_COLUMNS,
+    "credit_limits": CREDIT_LIMIT_COLUMNS,
+    "serasa_queries": SERASA_COLUMNS,
+    "orders": ORDER_COLUMNS,
+}
+
 _ID = ("customer_id", "order_id")
 _TEXT = ("segment", "state", "channel")
 _TIMESTAMPS = ("queried_at", "ordered_at")
@@ -150,6 +157,11 @@ def normalise_orders(orders: FrameLike) -> pd.DataFrame:
     return _normalise(orders, ORDER_COLUMNS)
 
 
+def normalise(dataset: str, data: FrameLike) -> pd.DataFrame:
+    """One dataset (a `TenantHistory` field) in its fixed dtypes; extra columns are dropped."""
+    return _normalise(data, DATASET_COLUMNS[dataset])
+
+
 def _text(values: Iterable[str]) -> np.ndarray:
     return np.asarray(list(values), dtype=object)
 
@@ -172,12 +184,8 @@ class TenantHistory:
         orders: FrameLike = None,
     ) -> TenantHistory:
         """Accepts any `FrameLike` per dataset; extra columns are dropped."""
-        return cls(
-            customers=_normalise(customers, CUSTOMER_COLUMNS),
-            credit_limits=_normalise(credit_limits, CREDIT_LIMIT_COLUMNS),
-            serasa_queries=_normalise(serasa_queries, SERASA_COLUMNS),
-            orders=normalise_orders(orders),
-        )
+        given = {"customers": customers, "credit_limits": credit_limits, "serasa_queries": serasa_queries, "orders": orders}
+        return cls(**{name: normalise(name, data) for name, data in given.items()})
 
     @classmethod
     def from_tenant(cls, tenant: Any) -> TenantHistory:
@@ -198,21 +206,22 @@ class TenantHistory:
         return TenantHistory(*(pd.concat([mine, theirs], ignore_index=True) for mine, theirs in zip(self.frames, other.frames)))
 
     def replaced(
-        self, rows: TenantHistory, written: Mapping[str, tuple[str, Collection[str]]], customers: Collection[str] | None = None
+        self,
+        rows: Mapping[str, pd.DataFrame],
+        written: Mapping[str, tuple[str, Collection[str]]],
+        customers: Collection[str] | None = None,
     ) -> TenantHistory:
-        """This history with `rows` in place of the rows of each dataset named in `written`
-        whose `column` value is among `values` (its `(column, values)`); of `rows`, only those
-        of `customers`, if given. What a batch that rewrote those keys left stored, if `rows`
-        were read after it."""
-        frames = []
-        for field, mine, theirs in zip(fields(self), self.frames, rows.frames):
-            if field.name in written:
-                column, values = written[field.name]
-                mine = mine.loc[~mine[column].isin(_text(values))]
+        """This history with the normalised `rows[dataset]` in place of the rows of each dataset
+        named in `written` whose `column` value is among `values` (its `(column, values)`), and of
+        `rows` only those of `customers`, if given: what batches that wrote those keys left stored,
+        if `rows` were read after them. The other datasets' frames are this history's own."""
+        frames = dict(zip((field.name for field in fields(self)), self.frames))
+        for name, (column, values) in written.items():
+            mine, theirs = frames[name], rows.get(name, frames[name].iloc[:0])
             if customers is not None:
                 theirs = theirs.loc[theirs["customer_id"].isin(_text(customers))]
-            frames.append(pd.concat([mine, theirs], ignore_index=True))
-        return TenantHistory(*frames)
+            frames[name] = pd.concat([mine.loc[~mine[column].isin(_text(values))], theirs], ignore_index=True)
+        return TenantHistory(**frames)
 
     @property
     def labeled_orders(self) -> pd.DataFrame:

@@ -88,7 +88,8 @@ class _Entry:
             for name, (column, values) in keys.items()
         }
         history = self.history.replaced(load_rows(tenant_id, wanted), keys, self.customers)
-        return _Entry(batches, history, self.customers, HistoryIndex(history) if self.customers is None else None)
+        index = HistoryIndex(history, self.index, changed=written) if self.index is not None else None
+        return _Entry(batches, history, self.customers, index)
 
 
 _lock = threading.Lock()

@@ -20,6 +20,7 @@ from shared.db.models import CreditLimit, Customer, Order, SerasaQuery
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
     from shared.ml.frames import TenantHistory
 
@@ -124,22 +125,21 @@ def load_context(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = No
     return _load(tenant_id, context=True, customer_ids=customer_ids)
 
 
-def load_rows(tenant_id: uuid.UUID, keys: Mapping[str, Collection[str]]) -> TenantHistory:
-    """The context rows of each dataset whose leading natural key is in `keys[dataset]` (no row
-    of a dataset not named): what batches that recorded these `written_keys` wrote."""
-    from shared.ml.frames import TenantHistory
+def load_rows(tenant_id: uuid.UUID, keys: Mapping[str, Collection[str]]) -> dict[str, pd.DataFrame]:
+    """Per dataset named in `keys`, normalised, its context rows whose leading natural key is
+    among the dataset's keys: what batches that recorded these `written_keys` wrote."""
+    from shared.ml.frames import normalise
 
     queries = _queries(True, "leading key")
     with reading() as connection:
-        frames = {
-            name: _fetch(
+        return {
+            name: normalise(name, _fetch(
                 connection.execute(queries[name], {"tenant_id": tenant_id, "keys": part})
                 for part in _chunks(sorted(values), KEYS_PER_QUERY)
-            )
+            ))
             for name, values in keys.items()
             if values
         }
-    return TenantHistory.from_frames(**frames)
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
