@@ -37,6 +37,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/ingest.py
 	$(PY) bench/train.py
 	$(PY) bench/predict.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules .data .pytest_cache
