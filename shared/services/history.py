@@ -30,6 +30,7 @@ _MONEY = {"limit", "negative_amount", "protests_amount", "amount"}
 # and parsed by numpy a column at a time: SQLAlchemy's per-row conversion cost more than the query.
 _TIMESTAMPS = {"customer_since", "valid_from", "valid_until", "queried_at", "ordered_at"}
 CHUNK_ROWS = 50_000
+_CHUNKED = {"yield_per": CHUNK_ROWS}  # without it, rows come (and are converted) one at a time
 KEYS_PER_QUERY = 1_000  # SQL Server takes at most 2,100 parameters in a statement
 _REPEATED_TEXT = {"customer_id", "channel", "segment", "state"}
 
@@ -134,7 +135,7 @@ def load_rows(tenant_id: uuid.UUID, keys: Mapping[str, Collection[str]]) -> dict
     with reading() as connection:
         return {
             name: normalise(name, _fetch(
-                connection.execute(queries[name], {"tenant_id": tenant_id, "keys": part})
+                connection.execute(queries[name], {"tenant_id": tenant_id, "keys": part}, execution_options=_CHUNKED)
                 for part in _chunks(sorted(values), KEYS_PER_QUERY)
             ))
             for name, values in keys.items()
@@ -155,7 +156,7 @@ def _load(tenant_id: uuid.UUID, *, context: bool, customer_ids: Collection[str] 
     queries = _queries(context, None if customer_ids is None else "customer")
     with reading() as connection:
         frames = {
-            name: _fetch([connection.execute(query, parameters, execution_options={"yield_per": CHUNK_ROWS})])
+            name: _fetch([connection.execute(query, parameters, execution_options=_CHUNKED)])
             for name, query in queries.items()
         }
     return TenantHistory.from_frames(**frames)
