@@ -210,18 +210,23 @@ class TenantHistory:
         rows: Mapping[str, pd.DataFrame],
         written: Mapping[str, tuple[str, Collection[str]]],
         customers: Collection[str] | None = None,
-    ) -> TenantHistory:
+    ) -> tuple[TenantHistory, dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
         """This history with the normalised `rows[dataset]` in place of the rows of each dataset
         named in `written` whose `column` value is among `values` (its `(column, values)`), and of
         `rows` only those of `customers`, if given: what batches that wrote those keys left stored,
-        if `rows` were read after them. The other datasets' frames are this history's own."""
+        if `rows` were read after them. The other datasets' frames are this history's own.
+
+        Also, per dataset named, the rows taken out and the rows put in (for `HistoryIndex`)."""
         frames = dict(zip((field.name for field in fields(self)), self.frames))
+        rewritten = {}
         for name, (column, values) in written.items():
             mine, theirs = frames[name], rows.get(name, frames[name].iloc[:0])
             if customers is not None:
                 theirs = theirs.loc[theirs["customer_id"].isin(_text(customers))]
-            frames[name] = pd.concat([mine.loc[~mine[column].isin(_text(values))], theirs], ignore_index=True)
-        return TenantHistory(**frames)
+            gone = mine[column].isin(_text(values)).to_numpy()
+            rewritten[name] = (mine.loc[gone], theirs)
+            frames[name] = pd.concat([mine.loc[~gone], theirs], ignore_index=True)
+        return TenantHistory(**frames), rewritten
 
     @property
     def labeled_orders(self) -> pd.DataFrame:

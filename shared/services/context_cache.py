@@ -87,8 +87,8 @@ class _Entry:
             name: values & self.customers if self.customers is not None and column == "customer_id" else values
             for name, (column, values) in keys.items()
         }
-        history = self.history.replaced(load_rows(tenant_id, wanted), keys, self.customers)
-        index = HistoryIndex(history, self.index, changed=written) if self.index is not None else None
+        history, rewritten = self.history.replaced(load_rows(tenant_id, wanted), keys, self.customers)
+        index = HistoryIndex(history, self.index, rewritten) if self.index is not None else None
         return _Entry(batches, history, self.customers, index)
 
 
