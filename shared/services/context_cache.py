@@ -4,12 +4,14 @@ Reading and preparing a request's context was most of a prediction's time, and t
 customers are scored again and again between uploads. Batches are the only writes to a tenant's
 data; each one adds its `upload_batches` row in the same transaction, with the leading key values
 of the rows it wrote (`written_keys`). A cached context knows which batches its rows include, and
-each request first counts the tenant's batches: a new one makes the request reload just the rows
-its batches wrote and re-index those in memory, where it used to reload the whole tenant (which
-it still does when they wrote more than half the rows kept, or recorded no keys). The batch list
-is read before the data, so what is cached is never older than the batches it is filed under
-(at worst, one reload too many). One request per tenant brings it up to date; the others wait
-for it rather than all reading the same rows.
+each request first counts the tenant's batches: a new one makes the request read just the rows
+its batches wrote and put them in place of their old versions, in the rows kept and in the index
+(`HistoryIndex` re-indexes only the datasets they belong to, and takes orders out of and into its
+running sums), where it used to reload and index the whole tenant. It still does when the new
+batches wrote more than half the rows kept, or recorded no keys. The batch list is read before
+the data, so what is cached is never older than the batches it is filed under (at worst, one
+reload too many). One request per tenant brings it up to date; the others wait for it rather
+than all reading the same rows.
 
 A tenant whose batches brought at most CONTEXT_WHOLE_TENANT_ROWS items is loaded and indexed
 whole, so a request is lookups only. A larger one is loaded customer by customer, as they are
