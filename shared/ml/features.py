@@ -118,27 +118,35 @@ class HistoryIndex:
         frames = dict(zip(DATASET_COLUMNS, history.frames))
         rewritten = rewritten or {}
         owners: dict[str, np.ndarray] = {}
-        if previous is not None and all((_positions(previous._ids, rows["customer_id"]) >= 0).all() for _, rows in rewritten.values()):
+        if previous is not None and all(previous._knows(rows["customer_id"]) for _, rows in rewritten.values()):
             self._ids, kept = previous._ids, set(frames) - set(rewritten)
         else:
             previous, kept = None, set()
-            codes, ids = pd.factorize(np.concatenate([frame["customer_id"].to_numpy(dtype=object) for frame in frames.values()]))
+            customer_ids = [frame["customer_id"].to_numpy(dtype=object) for frame in frames.values()]
+            codes, ids = pd.factorize(np.concatenate(customer_ids))
             self._ids = pd.Index(ids, dtype=object)
-            owners = dict(zip(frames, np.split(codes, np.cumsum([len(frame) for frame in frames.values()])[:-1])))
+            owners = dict(zip(frames, np.split(codes, np.cumsum([len(part) for part in customer_ids])[:-1])))
 
         def owner(name: str) -> np.ndarray:
             return owners[name] if owners else _positions(self._ids, frames[name]["customer_id"])
 
         n_codes = len(self._ids)
         self.rows = sum(len(frame) for frame in frames.values())
-        self._customers = previous._customers if "customers" in kept else _Customers(frames["customers"], owner("customers"), n_codes)
-        self._limits = previous._limits if "credit_limits" in kept else _CreditLimits(frames["credit_limits"], owner("credit_limits"))
-        self._serasa = previous._serasa if "serasa_queries" in kept else _SerasaQueries(frames["serasa_queries"], owner("serasa_queries"))
-        if "orders" in kept:
+        if previous is not None:
+            self._customers, self._limits, self._serasa = previous._customers, previous._limits, previous._serasa
             self._ledger: _PriorOrders = previous._ledger
-        else:
-            patched = _RewrittenOrders.after(previous._ledger, *rewritten["orders"], self._ids) if previous is not None else None
+        if "customers" not in kept:
+            self._customers = _Customers(frames["customers"], owner("customers"), n_codes)
+        if "credit_limits" not in kept:
+            self._limits = _CreditLimits(frames["credit_limits"], owner("credit_limits"))
+        if "serasa_queries" not in kept:
+            self._serasa = _SerasaQueries(frames["serasa_queries"], owner("serasa_queries"))
+        if "orders" not in kept:
+            patched = previous is not None and _RewrittenOrders.after(previous._ledger, *rewritten["orders"], self._ids)
             self._ledger = patched or _OrderLedger(frames["orders"], owner("orders"), n_codes)
+
+    def _knows(self, customer_ids: Iterable[str]) -> bool:
+        return bool((_positions(self._ids, customer_ids) >= 0).all())
 
     def _codes(self, customer_ids: Iterable[str]) -> np.ndarray:
         """Customer codes; a customer with no stored row gets one that matches no row."""
@@ -345,7 +353,8 @@ class _OrderLedger(_PriorOrders):
         self._placed_at = _ns(orders["ordered_at"])
         self._due_at = self._placed_at + term * DAY_NS
         # count, labeled, invoiced, amount | open amount, open count
-        stored = np.column_stack([np.ones(len(owner)), ~label.isna().to_numpy(), invoiced, cents, np.where(opens, cents, 0.0), opens])
+        labeled = ~label.isna().to_numpy()
+        stored = np.column_stack([np.ones(len(owner)), labeled, invoiced, cents, np.where(opens, cents, 0.0), opens])
         self._stored = stored.astype("float64", copy=False)
 
         # One ledger, so one sort and one running sum: every order when placed, and every open one
@@ -392,7 +401,9 @@ class _RewrittenOrders(_PriorOrders):
         self._new = _OrderLedger(new, _positions(ids, new["customer_id"]), n_codes)
 
     @classmethod
-    def after(cls, ledger: _PriorOrders, gone: pd.DataFrame, came: pd.DataFrame, ids: pd.Index) -> _RewrittenOrders | None:
+    def after(
+        cls, ledger: _PriorOrders, gone: pd.DataFrame, came: pd.DataFrame, ids: pd.Index
+    ) -> _RewrittenOrders | None:
         """`ledger` with the orders `gone` (the versions it holds) replaced by those that `came`;
         None when that is no longer the cheaper way."""
         if isinstance(ledger, _RewrittenOrders):
@@ -408,7 +419,8 @@ class _RewrittenOrders(_PriorOrders):
 
     def sums(self, order_ids: Iterable[str], cust: np.ndarray, t: np.ndarray) -> np.ndarray:
         order_ids = np.asarray(order_ids, dtype=object)
-        return self.base.sums(order_ids, cust, t) - self._old.sums(order_ids, cust, t) + self._new.sums(order_ids, cust, t)
+        held = self.base.sums(order_ids, cust, t)
+        return held - self._old.sums(order_ids, cust, t) + self._new.sums(order_ids, cust, t)
 
 
 # Attribute texts repeat (a handful of sectors, flags and small counts), so most parses are
