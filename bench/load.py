@@ -145,7 +145,8 @@ def upload_batches(sample: SampleTenant, size: int, seed: int) -> Iterator[tuple
     for number in range(10**9):
         dataset = UPLOAD_CYCLE[number % len(UPLOAD_CYCLE)]
         if dataset != "orders":
-            yield dataset, [revise[dataset](row) for row in rng.sample(stored[dataset], size)]
+            rows = rng.sample(stored[dataset], min(size, len(stored[dataset])))
+            yield dataset, [revise[dataset](row) for row in rows]
             continue
         yield dataset, [
             {
