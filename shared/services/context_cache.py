@@ -10,7 +10,8 @@ its batches wrote and put them in place of their old versions, in the rows kept 
 running sums), where it used to reload and index the whole tenant. It still does when the new
 batches wrote more than half the rows kept, or recorded no keys. The batch list is read before
 the data, so what is cached is never older than the batches it is filed under (at worst, one
-reload too many). One request per tenant brings it up to date; the others wait for it rather
+reload too many); batches older than SETTLED are counted rather than listed, so following a
+tenant's thousands of small batches reads only the last few. One request per tenant brings it up to date; the others wait for it rather
 than all reading the same rows.
 
 A tenant whose batches brought at most CONTEXT_WHOLE_TENANT_ROWS items is loaded and indexed
@@ -27,14 +28,16 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from cachetools import LRUCache
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 
 from shared.config import Settings, get_settings
 from shared.db import reading
 from shared.db.models import Upload, UploadBatch
+from shared.db.types import utcnow
 from shared.services.history import load_context, load_rows
 from shared.services.uploads import NATURAL_KEYS
 
@@ -42,19 +45,53 @@ if TYPE_CHECKING:
     from shared.ml.features import HistoryIndex
     from shared.ml.frames import TenantHistory
 
-_COUNT = select(func.count()).select_from(UploadBatch).join(Upload).where(Upload.tenant_id == bindparam("tenant_id"))
-_BATCHES = select(UploadBatch.id, UploadBatch.received).join(Upload).where(Upload.tenant_id == bindparam("tenant_id"))
+_TENANT = Upload.tenant_id == bindparam("tenant_id")
+_COUNT = select(func.count()).select_from(UploadBatch).join(Upload).where(_TENANT)
+_BELOW = select(func.count()).select_from(UploadBatch).join(Upload).where(_TENANT, UploadBatch.id <= bindparam("floor"))
+_ABOVE = (
+    select(UploadBatch.id, UploadBatch.received, UploadBatch.created_at)
+    .join(Upload)
+    .where(_TENANT, UploadBatch.id > bindparam("floor"))
+)
 # From the first new batch on: batches commit out of id order, so "above the last one seen" could miss one.
 _WRITTEN = (
     select(UploadBatch.id, UploadBatch.dataset, UploadBatch.written_keys)
     .join(Upload)
-    .where(Upload.tenant_id == bindparam("tenant_id"), UploadBatch.id >= bindparam("first"))
+    .where(_TENANT, UploadBatch.id >= bindparam("first"))
 )
+# A batch this old is taken to be committed: the batches of a context up to it are then counted,
+# no longer listed. Should one still commit below it, the count shows it and the tenant is read again.
+SETTLED = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class _Batches:
+    """The tenant's batches a context includes: `below` of them with ids up to `floor`, counted,
+    and those listed in `recent`, above it; `items` they brought in all."""
+
+    floor: int = 0
+    below: int = 0
+    recent: frozenset[int] = frozenset()
+    items: int = 0
+
+    def __len__(self) -> int:
+        return self.below + len(self.recent)
+
+    def including(self, above: list[Row], new: set[int]) -> _Batches:
+        """These and the `new` ones of `above` (id, received, created_at: all the batches above the floor now)."""
+        cutoff = utcnow() - SETTLED
+        floor = max((batch for batch, _, created_at in above if created_at < cutoff), default=self.floor)
+        return _Batches(
+            floor,
+            self.below + sum(1 for batch, _, _ in above if batch <= floor),
+            frozenset(batch for batch, _, _ in above if batch > floor),
+            self.items + sum(received for batch, received, _ in above if batch in new),
+        )
 
 
 @dataclass(frozen=True)
 class _Entry:
-    batches: frozenset[int]  # the tenant's batches its rows include
+    batches: _Batches  # the tenant's batches its rows include
     history: TenantHistory  # the stored rows of `customers`
     customers: frozenset[str] | None  # the ones asked for, with rows or not; None: the tenant whole
     index: HistoryIndex | None  # of the whole history, when the tenant is kept whole
@@ -76,7 +113,7 @@ class _Entry:
         history = self.history.combined(load_context(tenant_id, missing))
         return _Entry(self.batches, history, self.customers | missing, None)
 
-    def after(self, tenant_id: uuid.UUID, batches: frozenset[int], written: dict[str, set[str]]) -> _Entry:
+    def after(self, tenant_id: uuid.UUID, batches: _Batches, written: dict[str, set[str]]) -> _Entry:
         """This entry with the rows that `written` names read again: what new batches wrote.
 
         Kept customer by customer, it reads only its customers' rows, except orders, read by
@@ -131,19 +168,23 @@ def _caught_up(tenant_id: uuid.UUID, cached: _Entry | None, settings: Settings) 
     """The entry with every batch stored now: `cached` with what the new ones wrote, or a fresh one."""
     written = None
     with reading() as connection:
-        received = dict(connection.execute(_BATCHES, {"tenant_id": tenant_id}).all())
-        batches = frozenset(received)
-        whole = sum(received.values()) <= settings.context_whole_tenant_rows
-        if cached is not None and (cached.customers is None) == whole:
-            new = batches - cached.batches
-            if sum(received[batch] for batch in new) * 2 <= cached.rows:
-                written = _written(connection, tenant_id, new)
+        known = cached.batches if cached is not None else _Batches()
+        below = connection.execute(_BELOW, {"tenant_id": tenant_id, "floor": known.floor}).scalar_one()
+        if below != known.below:  # one committed below the floor after all
+            cached, known = None, _Batches()
+        above = connection.execute(_ABOVE, {"tenant_id": tenant_id, "floor": known.floor}).all()
+        new = {batch for batch, _, _ in above} - known.recent
+        batches = known.including(above, new)
+        whole = batches.items <= settings.context_whole_tenant_rows
+        few = (batches.items - known.items) * 2 <= (cached.rows if cached is not None else 0)
+        if cached is not None and (cached.customers is None) == whole and few:
+            written = _written(connection, tenant_id, new)
     if written is None:
         return _fresh(tenant_id, batches, whole=whole)
     return cached.after(tenant_id, batches, written)
 
 
-def _written(connection: Connection, tenant_id: uuid.UUID, new: frozenset[int]) -> dict[str, set[str]] | None:
+def _written(connection: Connection, tenant_id: uuid.UUID, new: set[int]) -> dict[str, set[str]] | None:
     """Per dataset, the keys the `new` batches wrote; None if one of them did not record its keys."""
     written: dict[str, set[str]] = defaultdict(set)
     if not new:
@@ -156,7 +197,7 @@ def _written(connection: Connection, tenant_id: uuid.UUID, new: frozenset[int]) 
     return written
 
 
-def _fresh(tenant_id: uuid.UUID, batches: frozenset[int], *, whole: bool) -> _Entry:
+def _fresh(tenant_id: uuid.UUID, batches: _Batches, *, whole: bool) -> _Entry:
     from shared.ml.features import HistoryIndex
     from shared.ml.frames import TenantHistory
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, func, insert, select, update
 
 from shared.config import get_settings
 from shared.db import get_engine, transaction
-from shared.db.models import UploadBatch
+from shared.db.models import Order, UploadBatch
+from shared.db.types import utcnow
 from shared.ml.features import HistoryIndex, build_features
 from shared.ml.frames import normalise_orders
 from shared.sample_data import generate
@@ -281,4 +282,33 @@ def test_a_batch_another_worker_writes_is_seen_by_the_next_context(tenant, sampl
     subprocess.run([sys.executable, "-c", worker, str(tenant.tenant_id), json.dumps(order)], cwd=REPO, check=True, timeout=120)
 
     after = context_cache.context_for(tenant.tenant_id, {customer}).features(requests)
+    assert after.loc[f"new-{customer}", "prior_orders"] == before.loc[f"new-{customer}", "prior_orders"] + 1
+
+
+def test_a_batch_committed_below_the_batches_only_counted_is_seen(tenant, sample):
+    """Batches older than SETTLED are counted, no longer listed; one that commits below them after
+    all (its transaction open that long) makes the next context read the tenant again."""
+    customer = sample.orders["customer_id"].iloc[-1]
+    requests = requests_of(sample, {customer})
+    with transaction() as session:
+        last = session.scalar(select(func.max(UploadBatch.id)))
+        upload = session.scalar(select(UploadBatch.upload_id).where(UploadBatch.id == last))
+        session.add(UploadBatch(id=last + 10, upload_id=upload, dataset="orders", batch=10_000, digest="0" * 64,
+                                received=0, inserted=0, updated=0, written_keys=[]))
+        session.flush()
+        session.execute(update(UploadBatch).values(created_at=utcnow() - 2 * context_cache.SETTLED))
+    before = context_cache.context_for(tenant.tenant_id, {customer}).features(requests)
+    counted = context_cache._entries(get_settings().context_cache_rows)[tenant.tenant_id].batches
+    assert counted.floor == last + 10 and not counted.recent  # none listed
+
+    with transaction() as session:
+        session.execute(insert(Order), [{
+            "tenant_id": tenant.tenant_id, "order_id": "straggler", "customer_id": customer, "upload_id": upload,
+            "ordered_at": sample.orders["ordered_at"].max(), "amount": 10, "payment_term_days": 0, "invoiced": True,
+        }])
+        session.add(UploadBatch(id=last + 5, upload_id=upload, dataset="orders", batch=10_001, digest="1" * 64,
+                                received=1, inserted=1, updated=0, written_keys=["straggler"]))
+    with statements() as seen:
+        after = context_cache.context_for(tenant.tenant_id, {customer}).features(requests)
+    assert len(data_reads(seen)) == len(TABLES) and not any(" IN (" in sql for sql in data_reads(seen))
     assert after.loc[f"new-{customer}", "prior_orders"] == before.loc[f"new-{customer}", "prior_orders"] + 1
