@@ -11,8 +11,8 @@ running sums), where it used to reload and index the whole tenant. It still does
 batches wrote more than half the rows kept, or recorded no keys. The batch list is read before
 the data, so what is cached is never older than the batches it is filed under (at worst, one
 reload too many); batches older than SETTLED are counted rather than listed, so following a
-tenant's thousands of small batches reads only the last few. One request per tenant brings it up to date; the others wait for it rather
-than all reading the same rows.
+tenant's thousands of small batches reads only the last few. One request per tenant brings it
+up to date; the others wait for it rather than all reading the same rows.
 
 A tenant whose batches brought at most CONTEXT_WHOLE_TENANT_ROWS items is loaded and indexed
 whole, so a request is lookups only. A larger one is loaded customer by customer, as they are
@@ -47,7 +47,9 @@ if TYPE_CHECKING:
 
 _TENANT = Upload.tenant_id == bindparam("tenant_id")
 _COUNT = select(func.count()).select_from(UploadBatch).join(Upload).where(_TENANT)
-_BELOW = select(func.count()).select_from(UploadBatch).join(Upload).where(_TENANT, UploadBatch.id <= bindparam("floor"))
+_BELOW = (
+    select(func.count()).select_from(UploadBatch).join(Upload).where(_TENANT, UploadBatch.id <= bindparam("floor"))
+)
 _ABOVE = (
     select(UploadBatch.id, UploadBatch.received, UploadBatch.created_at)
     .join(Upload)
@@ -78,7 +80,7 @@ class _Batches:
         return self.below + len(self.recent)
 
     def including(self, above: list[Row], new: set[int]) -> _Batches:
-        """These and the `new` ones of `above` (id, received, created_at: all the batches above the floor now)."""
+        """These and the `new` ones of `above` (id, received, created_at of every batch above the floor)."""
         cutoff = utcnow() - SETTLED
         floor = max((batch for batch, _, created_at in above if created_at < cutoff), default=self.floor)
         return _Batches(
