@@ -38,6 +38,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/train.py
 	$(PY) bench/predict.py
 	$(PY) bench/cold_start.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules .data .pytest_cache

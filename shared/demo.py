@@ -21,11 +21,12 @@ from shared.sample_data import DATASETS, SampleTenant, generate
 PASSWORD = "demonstracao segura"
 
 
-def sign_up(client: httpx.Client, company: str = "Distribuidora Demo Ltda") -> None:
-    """Signs a new company up and makes `client` act as its first user."""
+def sign_up(client: httpx.Client, company: str = "Distribuidora Demo Ltda") -> str:
+    """Signs a new company up and makes `client` act as its first user; returns the user's email."""
     email = f"demo-{uuid.uuid4().hex[:10]}@exemplo.com.br"
     answer = client.post("/signup", json={"company": company, "email": email, "password": PASSWORD})
     client.headers["Authorization"] = f"Bearer {answer.raise_for_status().json()['access_token']}"
+    return email
 
 
 def upload_sample(client: httpx.Client, sample: SampleTenant, on_batch: Callable[[int], None] = lambda n: None) -> dict:

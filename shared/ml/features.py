@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from shared.ml.frames import (
+    DATASET_COLUMNS,
     SERASA_AMOUNT_COLUMNS,
     SERASA_COUNT_COLUMNS,
     Columns,
@@ -103,16 +104,49 @@ def build_features(history: TenantHistory, orders: FrameLike = None) -> pd.DataF
 class HistoryIndex:
     """A tenant's history prepared for point-in-time lookups; it keeps no reference to the history."""
 
-    def __init__(self, history: TenantHistory) -> None:
-        frames = history.frames
-        codes, ids = pd.factorize(np.concatenate([frame["customer_id"].to_numpy(dtype=object) for frame in frames]))
-        owners = np.split(codes, np.cumsum([len(frame) for frame in frames])[:-1])
-        self._ids = pd.Index(ids, dtype=object)
-        self.rows = len(codes)
-        self._customers = _Customers(history.customers, owners[0], len(ids))
-        self._limits = _CreditLimits(history.credit_limits, owners[1])
-        self._serasa = _SerasaQueries(history.serasa_queries, owners[2])
-        self._ledger = _OrderLedger(history.orders, owners[3], len(ids))
+    def __init__(
+        self,
+        history: TenantHistory,
+        previous: HistoryIndex | None = None,
+        rewritten: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+    ) -> None:
+        """`previous`: an index of this history as it was before the `rewritten` rows (per
+        dataset: the rows taken out and the rows put in, as `TenantHistory.replaced` gives them).
+        While no customer comes in, the customer codes stay its own, and so can the lookups over
+        the datasets not rewritten; rewritten orders are added to and taken from its ledger, so a
+        batch of orders costs about what it brought (`_RewrittenOrders`)."""
+        frames = dict(zip(DATASET_COLUMNS, history.frames))
+        rewritten = rewritten or {}
+        owners: dict[str, np.ndarray] = {}
+        if previous is not None and all(previous._knows(rows["customer_id"]) for _, rows in rewritten.values()):
+            self._ids, kept = previous._ids, set(frames) - set(rewritten)
+        else:
+            previous, kept = None, set()
+            customer_ids = [frame["customer_id"].to_numpy(dtype=object) for frame in frames.values()]
+            codes, ids = pd.factorize(np.concatenate(customer_ids))
+            self._ids = pd.Index(ids, dtype=object)
+            owners = dict(zip(frames, np.split(codes, np.cumsum([len(part) for part in customer_ids])[:-1])))
+
+        def owner(name: str) -> np.ndarray:
+            return owners[name] if owners else _positions(self._ids, frames[name]["customer_id"])
+
+        n_codes = len(self._ids)
+        self.rows = sum(len(frame) for frame in frames.values())
+        if previous is not None:
+            self._customers, self._limits, self._serasa = previous._customers, previous._limits, previous._serasa
+            self._ledger: _PriorOrders = previous._ledger
+        if "customers" not in kept:
+            self._customers = _Customers(frames["customers"], owner("customers"), n_codes)
+        if "credit_limits" not in kept:
+            self._limits = _CreditLimits(frames["credit_limits"], owner("credit_limits"))
+        if "serasa_queries" not in kept:
+            self._serasa = _SerasaQueries(frames["serasa_queries"], owner("serasa_queries"))
+        if "orders" not in kept:
+            patched = previous is not None and _RewrittenOrders.after(previous._ledger, *rewritten["orders"], self._ids)
+            self._ledger = patched or _OrderLedger(frames["orders"], owner("orders"), n_codes)
+
+    def _knows(self, customer_ids: Iterable[str]) -> bool:
+        return bool((_positions(self._ids, customer_ids) >= 0).all())
 
     def _codes(self, customer_ids: Iterable[str]) -> np.ndarray:
         """Customer codes; a customer with no stored row gets one that matches no row."""
@@ -278,7 +312,27 @@ class _SerasaQueries:
         return columns, _pick(self._attributes, "serasa_attr_", latest)
 
 
-class _OrderLedger:
+class _PriorOrders:
+    """What an order's features read from the customer's stored orders placed strictly before t,
+    from `sums`: per order, [count, labeled, invoiced, amount, open amount, open count] with
+    amounts in cents, so every sum is a whole number, whatever order it was added up in."""
+
+    def sums(self, order_ids: Iterable[str], cust: np.ndarray, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def before(self, order_ids: Iterable[str], cust: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+        count, labeled, invoiced, cents, open_cents, open_orders = self.sums(order_ids, cust, t).T
+        return {
+            "count": count,
+            "labeled": labeled,
+            "invoiced": invoiced,
+            "amount_sum": cents / 100,
+            "open_exposure": open_cents / 100,
+            "open_orders": open_orders,
+        }
+
+
+class _OrderLedger(_PriorOrders):
     """Counts, labels and open exposure of the customer's stored orders placed strictly before t.
 
     Open exposure = invoiced orders with a term whose due time (ordered_at + term) is after t:
@@ -286,19 +340,21 @@ class _OrderLedger:
     Term-0 orders are due when placed, so they are never open.
     """
 
-    OPEN = slice(3, 5)  # of the summed columns, the part that is settled when due
+    OPEN = slice(4, 6)  # of the summed columns, the part that is settled when due
 
     def __init__(self, orders: pd.DataFrame, owner: np.ndarray, n_codes: int) -> None:
         label = orders["invoiced"]
         invoiced = label.to_numpy(dtype=bool, na_value=False)
-        amount = orders["amount"].to_numpy(dtype="float64")
+        cents = np.round(orders["amount"].to_numpy(dtype="float64") * 100)
         term = orders["payment_term_days"].to_numpy(dtype="int64")
         opens = invoiced & (term > 0)
+        self.rows = len(owner)
         self._owner = owner
         self._placed_at = _ns(orders["ordered_at"])
         self._due_at = self._placed_at + term * DAY_NS
-        # labeled, invoiced, amount | open amount, open count
-        stored = np.column_stack([~label.isna().to_numpy(), invoiced, amount, np.where(opens, amount, 0.0), opens])
+        # count, labeled, invoiced, amount | open amount, open count
+        labeled = ~label.isna().to_numpy()
+        stored = np.column_stack([np.ones(len(owner)), labeled, invoiced, cents, np.where(opens, cents, 0.0), opens])
         self._stored = stored.astype("float64", copy=False)
 
         # One ledger, so one sort and one running sum: every order when placed, and every open one
@@ -314,13 +370,11 @@ class _OrderLedger:
         self._order_ids = pd.Index(ids, dtype=object)
         self._twins = Join(codes)
 
-    def before(self, order_ids: Iterable[str], cust: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    def sums(self, order_ids: Iterable[str], cust: np.ndarray, t: np.ndarray) -> np.ndarray:
         open_part = self.OPEN
-        begin, end = self._timeline.span(cust, t, strict=True)
-        sums = take(self._running, last(begin, end), 0.0)
+        sums = take(self._running, last(*self._timeline.span(cust, t, strict=True)), 0.0)
         settled = take(self._running, last(*self._timeline.span(cust + self._due, t, strict=False)), 0.0)
         sums[:, open_part] -= settled[:, open_part]
-        count = (end - begin).astype("float64")
 
         # An order that is also stored must not count itself (it may be stored with an earlier time).
         rows, twins = self._twins.pairs(_positions(self._order_ids, order_ids))
@@ -329,16 +383,44 @@ class _OrderLedger:
         still_open = self._due_at[twins] > t[rows]
         sums[rows, : open_part.start] -= self._stored[twins, : open_part.start]
         sums[rows, open_part] -= self._stored[twins, open_part] * still_open[:, None]
-        count[rows] -= 1
-        labeled, invoiced_sum, amount_sum, open_amount, open_orders = sums.T
-        return {
-            "count": count,
-            "labeled": labeled,
-            "invoiced": invoiced_sum,
-            "amount_sum": amount_sum,
-            "open_exposure": np.round(open_amount, 2),
-            "open_orders": open_orders,
-        }
+        return sums
+
+
+class _RewrittenOrders(_PriorOrders):
+    """A ledger and the stored orders rewritten since it was built: its sums, less those of the
+    versions of those orders it holds, plus those of their versions now. Every sum is a whole
+    number, so this gives exactly what a ledger built anew gives; once the orders rewritten reach
+    REWRITTEN_SHARE of the ledger's, it is built anew instead."""
+
+    REWRITTEN_SHARE = 1 / 8
+
+    def __init__(self, base: _OrderLedger, old: pd.DataFrame, new: pd.DataFrame, ids: pd.Index) -> None:
+        self.base, self.old, self.new = base, old, new
+        n_codes = len(ids)
+        self._old = _OrderLedger(old, _positions(ids, old["customer_id"]), n_codes)
+        self._new = _OrderLedger(new, _positions(ids, new["customer_id"]), n_codes)
+
+    @classmethod
+    def after(
+        cls, ledger: _PriorOrders, gone: pd.DataFrame, came: pd.DataFrame, ids: pd.Index
+    ) -> _RewrittenOrders | None:
+        """`ledger` with the orders `gone` (the versions it holds) replaced by those that `came`;
+        None when that is no longer the cheaper way."""
+        if isinstance(ledger, _RewrittenOrders):
+            base, old, new = ledger.base, ledger.old, ledger.new
+        else:
+            base, old, new = ledger, gone.iloc[:0], gone.iloc[:0]
+        # The base's version of an order rewritten before is already in `old`.
+        old = pd.concat([old, gone.loc[~gone["order_id"].isin(new["order_id"])]], ignore_index=True)
+        new = pd.concat([new.loc[~new["order_id"].isin(came["order_id"])], came], ignore_index=True)
+        if len(old) + len(new) > cls.REWRITTEN_SHARE * base.rows:
+            return None
+        return cls(base, old, new, ids)
+
+    def sums(self, order_ids: Iterable[str], cust: np.ndarray, t: np.ndarray) -> np.ndarray:
+        order_ids = np.asarray(order_ids, dtype=object)
+        held = self.base.sums(order_ids, cust, t)
+        return held - self._old.sums(order_ids, cust, t) + self._new.sums(order_ids, cust, t)
 
 
 # Attribute texts repeat (a handful of sectors, flags and small counts), so most parses are

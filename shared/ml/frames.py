@@ -10,8 +10,8 @@ loaded orders would have been half of the memory they take.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,13 @@ ORDER_COLUMNS = (
     "attributes",
     "invoiced",
 )
+
+DATASET_COLUMNS = {
+    "customers": CUSTOMER_COLUMNS,
+    "credit_limits": CREDIT_LIMIT_COLUMNS,
+    "serasa_queries": SERASA_COLUMNS,
+    "orders": ORDER_COLUMNS,
+}
 
 _ID = ("customer_id", "order_id")
 _TEXT = ("segment", "state", "channel")
@@ -150,6 +157,15 @@ def normalise_orders(orders: FrameLike) -> pd.DataFrame:
     return _normalise(orders, ORDER_COLUMNS)
 
 
+def normalise(dataset: str, data: FrameLike) -> pd.DataFrame:
+    """One dataset (a `TenantHistory` field) in its fixed dtypes; extra columns are dropped."""
+    return _normalise(data, DATASET_COLUMNS[dataset])
+
+
+def _text(values: Iterable[str]) -> np.ndarray:
+    return np.asarray(list(values), dtype=object)
+
+
 @dataclass(frozen=True)
 class TenantHistory:
     """Everything one tenant has sent, already normalised; the only input of feature building."""
@@ -168,12 +184,8 @@ class TenantHistory:
         orders: FrameLike = None,
     ) -> TenantHistory:
         """Accepts any `FrameLike` per dataset; extra columns are dropped."""
-        return cls(
-            customers=_normalise(customers, CUSTOMER_COLUMNS),
-            credit_limits=_normalise(credit_limits, CREDIT_LIMIT_COLUMNS),
-            serasa_queries=_normalise(serasa_queries, SERASA_COLUMNS),
-            orders=normalise_orders(orders),
-        )
+        given = {"customers": customers, "credit_limits": credit_limits, "serasa_queries": serasa_queries, "orders": orders}
+        return cls(**{name: normalise(name, data) for name, data in given.items()})
 
     @classmethod
     def from_tenant(cls, tenant: Any) -> TenantHistory:
@@ -186,12 +198,35 @@ class TenantHistory:
 
     def for_customers(self, customer_ids: Iterable[str]) -> TenantHistory:
         """The slice the prediction path loads: only the context of the customers being scored."""
-        wanted = pd.Index(np.unique(np.asarray(list(customer_ids), dtype=object).astype(str)))
+        wanted = pd.Index(np.unique(_text(customer_ids).astype(str)))
         return TenantHistory(*(frame.loc[frame["customer_id"].isin(wanted)].reset_index(drop=True) for frame in self.frames))
 
     def combined(self, other: TenantHistory) -> TenantHistory:
         """This history's rows and then another's (of other customers) together."""
         return TenantHistory(*(pd.concat([mine, theirs], ignore_index=True) for mine, theirs in zip(self.frames, other.frames)))
+
+    def replaced(
+        self,
+        rows: Mapping[str, pd.DataFrame],
+        written: Mapping[str, tuple[str, Collection[str]]],
+        customers: Collection[str] | None = None,
+    ) -> tuple[TenantHistory, dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
+        """This history with the normalised `rows[dataset]` in place of the rows of each dataset
+        named in `written` whose `column` value is among `values` (its `(column, values)`), and of
+        `rows` only those of `customers`, if given: what batches that wrote those keys left stored,
+        if `rows` were read after them. The other datasets' frames are this history's own.
+
+        Also, per dataset named, the rows taken out and the rows put in (for `HistoryIndex`)."""
+        frames = dict(zip((field.name for field in fields(self)), self.frames))
+        rewritten = {}
+        for name, (column, values) in written.items():
+            mine, theirs = frames[name], rows.get(name, frames[name].iloc[:0])
+            if customers is not None:
+                theirs = theirs.loc[theirs["customer_id"].isin(_text(customers))]
+            gone = mine[column].isin(_text(values)).to_numpy()
+            rewritten[name] = (mine.loc[gone], theirs)
+            frames[name] = pd.concat([mine.loc[~gone], theirs], ignore_index=True)
+        return TenantHistory(**frames), rewritten
 
     @property
     def labeled_orders(self) -> pd.DataFrame:

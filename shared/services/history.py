@@ -8,7 +8,7 @@ Rows are fetched with SQLAlchemy Core and handed over column by column: `pd.read
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from shared.db.models import CreditLimit, Customer, Order, SerasaQuery
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
     from shared.ml.frames import TenantHistory
 
@@ -29,6 +30,8 @@ _MONEY = {"limit", "negative_amount", "protests_amount", "amount"}
 # and parsed by numpy a column at a time: SQLAlchemy's per-row conversion cost more than the query.
 _TIMESTAMPS = {"customer_since", "valid_from", "valid_until", "queried_at", "ordered_at"}
 CHUNK_ROWS = 50_000
+_CHUNKED = {"yield_per": CHUNK_ROWS}  # without it, rows come (and are converted) one at a time
+KEYS_PER_QUERY = 1_000  # SQL Server takes at most 2,100 parameters in a statement
 _REPEATED_TEXT = {"customer_id", "channel", "segment", "state"}
 
 
@@ -48,11 +51,16 @@ def _columns(model, names: tuple[str, ...]) -> list:
 
 
 @cache
-def _queries(context: bool, customers: bool) -> dict[str, Select]:
-    """Built once per process, tenant and customers bound at execution: building these selects
-    (and their cache keys) anew took longer than running them."""
+def _queries(context: bool, filtered_by: str | None) -> dict[str, Select]:
+    """Built once per process, tenant and `keys` bound at execution: building these selects
+    (and their cache keys) anew took longer than running them.
+
+    `filtered_by`: None (every row), "customer" (the rows of the `keys` customers) or "leading key"
+    (the rows whose leading natural key, as `UploadBatch.written_keys` records it, is in `keys`).
+    """
     from shared.ml.features import CONTEXT_ORDER_COLUMNS
     from shared.ml.frames import CREDIT_LIMIT_COLUMNS, CUSTOMER_COLUMNS, ORDER_COLUMNS, SERASA_COLUMNS
+    from shared.services.uploads import NATURAL_KEYS
 
     queries = {}
     for name, model, columns in (
@@ -62,22 +70,27 @@ def _queries(context: bool, customers: bool) -> dict[str, Select]:
         ("orders", Order, CONTEXT_ORDER_COLUMNS if context else ORDER_COLUMNS),
     ):
         query = select(*_columns(model, columns)).where(model.tenant_id == bindparam("tenant_id"))
-        if customers:
-            query = query.where(model.customer_id.in_(bindparam("customer_ids", expanding=True)))
+        if filtered_by is not None:
+            key = getattr(model, "customer_id" if filtered_by == "customer" else NATURAL_KEYS[name][0])
+            query = query.where(key.in_(bindparam("keys", expanding=True)))
         queries[name] = query
     return queries
 
 
-def _fetch(result: Result) -> dict[str, np.ndarray]:
-    """The result's columns as arrays, by name, built a chunk of rows at a time: a million orders
-    as Row objects all at once cost a gigabyte that the process did not give back afterwards."""
+def _fetch(results: Iterable[Result]) -> dict[str, np.ndarray]:
+    """The results' columns (the same ones) as arrays, by name, built a chunk of rows at a time: a
+    million orders as Row objects all at once cost a gigabyte that the process did not give back
+    afterwards."""
     import numpy as np
 
-    names = list(result.keys())
-    chunks: list[list[np.ndarray]] = [[] for _ in names]
-    for rows in result.partitions():
-        for parts, name, values in zip(chunks, names, zip(*rows)):
-            parts.append(_array(name, values))
+    names: list[str] = []
+    chunks: list[list[np.ndarray]] = []
+    for result in results:
+        names = names or list(result.keys())
+        chunks = chunks or [[] for _ in names]
+        for rows in result.partitions():
+            for parts, name, values in zip(chunks, names, zip(*rows)):
+                parts.append(_array(name, values))
     return {name: np.concatenate(parts) if parts else _array(name, ()) for name, parts in zip(names, chunks)}
 
 
@@ -113,15 +126,37 @@ def load_context(tenant_id: uuid.UUID, customer_ids: Collection[str] | None = No
     return _load(tenant_id, context=True, customer_ids=customer_ids)
 
 
+def load_rows(tenant_id: uuid.UUID, keys: Mapping[str, Collection[str]]) -> dict[str, pd.DataFrame]:
+    """Per dataset named in `keys`, normalised, its context rows whose leading natural key is
+    among the dataset's keys: what batches that recorded these `written_keys` wrote."""
+    from shared.ml.frames import normalise
+
+    queries = _queries(True, "leading key")
+    with reading() as connection:
+        return {
+            name: normalise(name, _fetch(
+                connection.execute(queries[name], {"tenant_id": tenant_id, "keys": part}, execution_options=_CHUNKED)
+                for part in _chunks(sorted(values), KEYS_PER_QUERY)
+            ))
+            for name, values in keys.items()
+            if values
+        }
+
+
+def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+    return (values[start : start + size] for start in range(0, len(values), size))
+
+
 def _load(tenant_id: uuid.UUID, *, context: bool, customer_ids: Collection[str] | None = None) -> TenantHistory:
     from shared.ml.frames import TenantHistory
 
     parameters = {"tenant_id": tenant_id}
     if customer_ids is not None:
-        parameters["customer_ids"] = sorted(customer_ids)
+        parameters["keys"] = sorted(customer_ids)
+    queries = _queries(context, None if customer_ids is None else "customer")
     with reading() as connection:
         frames = {
-            name: _fetch(connection.execute(query, parameters, execution_options={"yield_per": CHUNK_ROWS}))
-            for name, query in _queries(context, customer_ids is not None).items()
+            name: _fetch([connection.execute(query, parameters, execution_options=_CHUNKED)])
+            for name, query in queries.items()
         }
     return TenantHistory.from_frames(**frames)

@@ -104,6 +104,7 @@ def receive_batch(settings: Settings, principal: Principal, upload_id: uuid.UUID
             batch = UploadBatch(
                 upload_id=upload.id, dataset=dataset, batch=envelope.batch, digest=digest,
                 received=len(rows), inserted=count.inserted, updated=count.updated,
+                written_keys=sorted({row[NATURAL_KEYS[dataset][0]] for row in rows}),
             )
             session.add(batch)
             session.flush()

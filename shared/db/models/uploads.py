@@ -27,7 +27,12 @@ class Upload(Base):
 
 
 class UploadBatch(Base):
-    """One received batch; its digest makes a resend idempotent and a conflicting resend visible."""
+    """One received batch; its digest makes a resend idempotent and a conflicting resend visible.
+
+    `written_keys` are the leading natural-key values of its rows (order ids for orders, customer
+    ids otherwise): what a worker's scoring context reloads to take the batch in, instead of
+    reloading the company (None for batches stored before it was recorded: a full reload).
+    """
 
     __tablename__ = "upload_batches"
     __table_args__ = (UniqueConstraint("upload_id", "dataset", "batch"),)
@@ -41,6 +46,7 @@ class UploadBatch(Base):
     inserted: Mapped[int] = mapped_column(Integer)
     updated: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    written_keys: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class TrainingJob(Base):

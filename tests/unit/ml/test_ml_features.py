@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from shared.ml import features
 from shared.ml.features import FEATURE_LABELS, build_features
-from shared.ml.frames import TenantHistory
+from shared.ml.frames import TenantHistory, normalise_orders
 from shared.sample_data import generate
 
 SERASA_ZERO = {
@@ -173,6 +173,54 @@ def test_history_restricted_to_the_scored_customers_gives_the_same_features():
     restricted = build_features(history.for_customers(requests["customer_id"]), requests)
     pd.testing.assert_frame_equal(restricted, full[restricted.columns])
     assert full["prior_orders"].gt(0).mean() > 0.9, "the requests do have context to lose"
+
+
+def test_rows_rewritten_in_place_index_exactly_as_a_history_built_with_them(monkeypatch):
+    """What a scoring context does with a batch: replace the rows it wrote and re-index only
+    their dataset; orders are taken from and added to the ledger, which gives exactly the sums
+    of a ledger built anew (money is summed in cents)."""
+    before = tiny_history()
+    rewritten = TenantHistory.from_frames(
+        customers=[{"customer_id": "c2", "segment": "wholesale", "attributes": {"sector": "steel"}}],
+        orders=[
+            _order("o2", "c1", "2024-02-15T10:00:00", 250.1, 30, True),  # updated
+            _order("o5", "c1", "2024-04-05T10:00:00", 50.2, 0, True),  # moved to another customer
+            _order("o6", "c2", "2024-04-06T10:00:00", 70.3, 10, False),  # new
+        ],
+    )
+    requests = normalise_orders([
+        _order(f"r{month}-{day}-{c}", c, f"2024-{month:02d}-{day:02d}T12:00:00", 80, 0, None)
+        for c in ("c1", "c2", "c3") for month in (2, 3, 4) for day in (1, 10, 20)
+    ] + tiny_history().orders.to_dict("records"))
+    previous = features.HistoryIndex(before)
+    monkeypatch.setattr(features._RewrittenOrders, "REWRITTEN_SHARE", 10)  # the tiny ledger is patched too
+
+    def assert_exact(index: features.HistoryIndex, history: TenantHistory) -> None:
+        pd.testing.assert_frame_equal(index.features(requests), build_features(history, requests), check_exact=True)
+
+    orders_only, changes = before.replaced({"orders": rewritten.orders}, {"orders": ("order_id", ["o2", "o5", "o6"])})
+    assert list(changes["orders"][0]["order_id"]) == ["o2", "o5"] and orders_only.customers is before.customers
+    index = features.HistoryIndex(orders_only, previous, changes)
+    assert index._customers is previous._customers and isinstance(index._ledger, features._RewrittenOrders)
+    assert_exact(index, orders_only)
+
+    both, changes = orders_only.replaced({"customers": rewritten.customers}, {"customers": ("customer_id", ["c2"])})
+    index = features.HistoryIndex(both, index, changes)
+    assert index._limits is previous._limits and isinstance(index._ledger, features._RewrittenOrders)
+    assert_exact(index, both)
+    assert index.features(requests).loc["r3-10-c2", "customer_segment"] == "wholesale"
+
+    again = TenantHistory.from_frames(orders=[_order("o2", "c2", "2024-01-15T10:00:00", 99.99, 45, True)])
+    twice, changes = both.replaced({"orders": again.orders}, {"orders": ("order_id", ["o2"])})
+    index = features.HistoryIndex(twice, index, changes)  # rewritten a second time
+    assert_exact(index, twice)
+
+    newcomer = TenantHistory.from_frames(orders=[_order("o7", "c3", "2024-02-01T10:00:00", 90, 0, True)])
+    joined, changes = twice.replaced({"orders": newcomer.orders}, {"orders": ("order_id", ["o7"])})
+    index = features.HistoryIndex(joined, index, changes)  # a new customer: indexed anew
+    assert index._customers is not previous._customers and isinstance(index._ledger, features._OrderLedger)
+    assert_exact(index, joined)
+    assert index.features(requests).loc["r3-10-c3", "prior_orders"] == 1
 
 
 def test_attributes_as_stored_json_text_and_parsed_in_chunks_flatten_as_dicts_in_one_go(monkeypatch):
