@@ -47,6 +47,11 @@ def integer(**bounds: int) -> Any:
     return Annotated[int, Field(**bounds), BeforeValidator(_json_number)]
 
 
+def number(**bounds: Any) -> Any:
+    """A number as a JSON number: lax mode also takes "0.5" and true (as 1.0)."""
+    return Annotated[float, Field(**bounds), BeforeValidator(_json_number)]
+
+
 Boolean = StrictBool  # lax mode also takes 0, 1, "yes" or "off"
 
 # NUL and other control characters break databases (PostgreSQL refuses NUL) and logs. A pattern,

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from shared.schemas.base import PlainAnswer, Strict, integer
 from shared.schemas.datasets import MAX_BATCH_ITEMS, LabeledOrderItem, OrderFields, UtcDateTime
+from shared.schemas.pages import Paged
 
 
 class Metrics(BaseModel):
@@ -146,18 +148,27 @@ class PredictionHistory(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
 
 
+def _iso_8601(value: Any) -> Any:
+    if isinstance(value, str) and not ISO_DATE.match(value):  # pydantic also reads "0.5" as a Unix time
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+QueryTime = Annotated[UtcDateTime, BeforeValidator(_iso_8601)]
+
+
 class TimeRange(Strict):
     """`from` inclusive, `to` exclusive; a naive datetime means UTC."""
 
-    from_: UtcDateTime | None = Field(None, alias="from")
-    to: UtcDateTime | None = None
+    from_: QueryTime | None = Field(None, alias="from")
+    to: QueryTime | None = None
 
 
-class PredictionHistoryQuery(TimeRange):
+class PredictionHistoryQuery(TimeRange, Paged):
     order_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     customer_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     decision: Decision | None = None
-    cursor: Annotated[str, Field(max_length=200, description="`next_cursor` of the previous page.")] | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 

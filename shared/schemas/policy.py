@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from shared.schemas.base import Strict
-from shared.schemas.datasets import Money
+from shared.schemas.base import Strict, integer, number
+from shared.schemas.datasets import PositiveMoney
 
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Share = number(ge=0, le=1, allow_inf_nan=False)
 Action = Literal["hold", "review", "off"]
 
 
@@ -53,11 +53,16 @@ DEFAULT_TARGETS = PrecisionTargets(invoice_precision=0.93, hold_precision=0.70)
 class PolicyDocument(Strict):
     """Exactly one of `cutoffs` and `targets`."""
 
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["cutoffs"], "properties": {"cutoffs": {"type": "object"}, "targets": {"type": "null"}}},
+        {"required": ["targets"], "properties": {"targets": {"type": "object"}, "cutoffs": {"type": "null"}}},
+    ]})
+
     cutoffs: CutoffValues | None = None
     targets: Annotated[PrecisionTargets | None, Field(validate_default=True)] = None
     rules: PolicyRules = Field(default_factory=PolicyRules)
-    stale_bureau_days: Annotated[int, Field(ge=1, le=3650)] = 180
-    max_amount: Annotated[Money, Field(gt=0)] | None = None
+    stale_bureau_days: integer(ge=1, le=3650) = 180
+    max_amount: PositiveMoney | None = None
 
     @field_validator("targets")
     @classmethod

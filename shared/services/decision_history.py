@@ -6,8 +6,6 @@ see every decision made so far.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime
 
 from sqlalchemy import Date, Select, and_, case, func, or_, select
@@ -16,7 +14,6 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from shared.db import reading, transaction
 from shared.db.models import PredictionLog
-from shared.errors import FieldError, InvalidInput
 from shared.schemas.models import (
     PredictionHistory,
     PredictionHistoryQuery,
@@ -25,6 +22,7 @@ from shared.schemas.models import (
     PredictionSummaryQuery,
     TimeRange,
 )
+from shared.schemas.pages import Position, encode_cursor
 from shared.security import Principal
 from shared.services.predictions import index_decisions
 
@@ -40,8 +38,8 @@ def history(principal: Principal, request: PredictionHistoryQuery) -> Prediction
                           (log.decision, request.decision)):
         if value is not None:
             query = query.where(column == value)
-    if request.cursor is not None:
-        created_at, last_id = _decoded(request.cursor)
+    if (after := request.position) is not None:
+        created_at, last_id = after
         query = query.where(or_(log.created_at < created_at, and_(log.created_at == created_at, log.id < last_id)))
     query = query.order_by(log.created_at.desc(), log.id.desc()).limit(request.limit + 1)
     with transaction() as session:
@@ -49,7 +47,7 @@ def history(principal: Principal, request: PredictionHistoryQuery) -> Prediction
         page = rows[: request.limit]
         return PredictionHistory(
             items=[PredictionRecord.model_validate(row, from_attributes=True) for row in page],
-            next_cursor=_encoded(page[-1]) if len(rows) > request.limit else None,
+            next_cursor=encode_cursor(Position(page[-1].created_at, page[-1].id)) if len(rows) > request.limit else None,
         )
 
 
@@ -91,23 +89,6 @@ def _in_range(query: Select, request: TimeRange) -> Select:
     if request.to is not None:
         query = query.where(PredictionLog.created_at < request.to)
     return query
-
-
-def _encoded(row: PredictionLog) -> str:
-    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.id}".encode()).decode()
-
-
-def _decoded(cursor: str) -> tuple[datetime, int]:
-    try:
-        created_at, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, int(last_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            "The cursor is not one this service gave.", errors=[FieldError(("cursor",), "not a next_cursor")]
-        ) from None
 
 
 def _day(value: date | datetime | str) -> date:
