@@ -21,7 +21,7 @@ from creditgate.api import Api
 from creditgate.config import DEFAULT_URL, credentials, server_url, store_token
 from creditgate.contract import DATASETS, PREDICTION_FIELDS
 from creditgate.errors import EXIT_CODES, ClientError, JobFailed, TimedOut
-from creditgate.files import FileErrors, dataset_for, read
+from creditgate.files import FileErrors, read, read_all
 
 FINISHED = {"succeeded": 0, "skipped": 0, "failed": JobFailed.exit_code}
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -199,7 +199,7 @@ def keys_revoke(api: Api, args: argparse.Namespace) -> None:
 
 
 def upload_files(api: Api, args: argparse.Namespace) -> None:
-    files = [read(path, dataset_for(path, args.dataset), DATASETS[dataset_for(path, args.dataset)], args.decimal) for path in args.paths]
+    files = read_all(args.paths, args.dataset, args.decimal)
     total = sum(len(f.items) for f in files)
     with progress(total, "uploading") as bar:
         status = upload.send(

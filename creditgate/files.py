@@ -66,11 +66,11 @@ class DataFile:
 
 
 class FileErrors(BadInput):
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], outcome: str = "nothing was sent"):
         self.problems = problems
         shown = "\n".join(f"  {problem}" for problem in problems[:MAX_REPORTED])
         more = f"\n  ... and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
-        super().__init__(f"{len(problems)} problem(s) in the input, nothing was sent:\n{shown}{more}")
+        super().__init__(f"{len(problems)} problem(s) in the input, {outcome}:\n{shown}{more}")
 
 
 def dataset_for(path: Path, given: str | None) -> str:
@@ -147,6 +147,20 @@ def read(path: Path, dataset: str, fields: dict[str, Kind], decimal: str | None 
     if not result.items:
         raise BadInput(f"{path}: no rows")
     return result
+
+
+def read_all(paths: list[Path], dataset: str | None, decimal: str | None) -> list[DataFile]:
+    """Every file checked before any is sent; the problems of all of them reported together."""
+    files, problems = [], []
+    for path in paths:
+        name = dataset_for(path, dataset)
+        try:
+            files.append(read(path, name, DATASETS[name], decimal))
+        except FileErrors as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise FileErrors(problems)
+    return files
 
 
 def sniff_delimiter(text: str) -> str:

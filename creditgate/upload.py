@@ -42,7 +42,7 @@ def row_problems(batch: Batch, errors: list[dict]) -> list[Problem]:
     problems = []
     for error in errors:
         loc = error.get("loc") or []
-        message = str(error.get("msg", "invalid"))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int) and 0 <= loc[1] < len(batch.rows):
             source, row = batch.rows[loc[1]]
             column = ".".join(str(part) for part in loc[2:]) or None
@@ -112,7 +112,8 @@ def send(
             )
         except ApiError as exc:
             if exc.status == 422 and exc.field_errors:
-                raise FileErrors(row_problems(batch, exc.field_errors)) from exc
+                outcome = f"{batch.dataset} batch {batch.number} was refused (batches before it are in upload {state.upload_id})"
+                raise FileErrors(row_problems(batch, exc.field_errors), outcome) from exc
             raise
         state.accepted[batch.dataset] = batch.number
         state.save()
