@@ -287,7 +287,7 @@ def history(api: Api, args: argparse.Namespace) -> None:
     items: list[dict] = []
     cursor = None
     while len(items) < args.limit:
-        page = api.call("GET", "/predictions", params={**params, "limit": min(100, args.limit - len(items)), **({"cursor": cursor} if cursor else {})})
+        page = api.call("GET", "/predictions", params={**params, "limit": min(1000, args.limit - len(items)), **({"cursor": cursor} if cursor else {})})
         items.extend(page["items"])
         cursor = page.get("next_cursor")
         if not cursor or not page["items"]:
