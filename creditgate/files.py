@@ -116,27 +116,23 @@ def read(path: Path, dataset: str, fields: dict[str, Kind], decimal: str | None 
         for column, value in record.items():
             if column in drop:
                 continue
-            name = column.removeprefix(ATTRIBUTE_PREFIX) if column.startswith(ATTRIBUTE_PREFIX) else None
-            if name is None and column not in fields:
+            attribute = column.startswith(ATTRIBUTE_PREFIX) and "attributes" in fields
+            if column not in fields and not attribute:
                 unknown.setdefault(column, number)
                 continue
             try:
-                if name is not None:
-                    converted = _attribute(value, mark)
-                    if converted is not None and "attributes" in fields:
-                        item.setdefault("attributes", {})[name] = converted
-                    elif "attributes" not in fields:
-                        unknown.setdefault(column, number)
-                    continue
-                converted = convert(value, fields[column], mark)
+                converted = _attribute(value, mark) if attribute else convert(value, fields[column], mark)
             except ValueError as exc:
                 problems.append(Problem(path.name, number, column, str(exc)))
                 continue
-            if converted is not None:
-                if column == "attributes":
-                    item.setdefault("attributes", {}).update(converted)
-                else:
-                    item[column] = converted
+            if converted is None:
+                continue
+            if attribute:
+                item.setdefault("attributes", {})[column.removeprefix(ATTRIBUTE_PREFIX)] = converted
+            elif column == "attributes":
+                item.setdefault("attributes", {}).update(converted)
+            else:
+                item[column] = converted
         result.items.append(item)
         result.rows.append(number)
     for column, number in unknown.items():

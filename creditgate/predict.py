@@ -59,6 +59,8 @@ def write(decisions: Iterable[dict[str, Any]], out: Path) -> None:
             writer.writerow(
                 {
                     **decision,
+                    "invoice": "true" if decision["invoice"] else "false",
+                    "unknown_customer": "true" if decision.get("unknown_customer") else "false",
                     "rules": " | ".join(f"{r['rule']}: {r['description']}" for r in decision["rules"]),
                     "reasons": " | ".join(r["description"] for r in decision.get("reasons", [])[:TOP_REASONS]),
                 }

@@ -200,7 +200,7 @@ def test_predict_round_trips_a_thousand_orders_and_every_command_s_json_parses(d
         rows = list(csv.DictReader(handle))
     assert [row["order_id"] for row in rows] == new.orders["order_id"].tolist()
     assert all(0 <= float(row["probability"]) <= 1 and row["decision"] in ("invoice", "review", "hold") for row in rows)
-    assert all((row["decision"] == "invoice") == (row["invoice"] == "True") for row in rows)
+    assert all((row["decision"] == "invoice") == (row["invoice"] == "true") for row in rows)
     assert all(row["reasons"] for row in rows)
 
     cli.run("predict", str(tmp_path / "new" / "orders.csv"), "-o", str(tmp_path / "decisions.jsonl"))
