@@ -6,7 +6,6 @@ import argparse
 import getpass
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
