@@ -57,34 +57,37 @@ class Api:
         params: dict | None = None,
         idempotent: bool | None = None,
         auth: bool = True,
+        retries: int | None = None,
     ) -> Any:
         """The answer's JSON (None for 204). `idempotent` (default: GET and DELETE) allows retrying a
         request whose outcome is unknown (a dropped connection, 500/502/504); refusals (429/503) and
-        connections never made are retried for every request."""
+        connections never made are retried for every request. `retries=0` for sign-in, whose 429
+        says how long to wait in a message a person should read rather than sit through."""
         if auth and not self.signed_in:
             raise NotSignedIn("not signed in: run `creditgate login`, or set CREDITGATE_TOKEN or CREDITGATE_API_KEY")
         if idempotent is None:
             idempotent = method in ("GET", "DELETE")
+        retries = self._retries if retries is None else retries
         attempt = 0
         while True:
             try:
                 answer = self._http.request(method, path, json=json, params=params)
             except httpx.TransportError as exc:
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if attempt >= self._retries or not (never_sent or idempotent):
+                if attempt >= retries or not (never_sent or idempotent):
                     raise Unreachable(f"{method} {self.url}{path}: {exc.__class__.__name__}: {exc}") from exc
                 self._wait(attempt, None, f"{exc.__class__.__name__}")
                 attempt += 1
                 continue
             if answer.is_success:
                 return answer.json() if answer.content else None
-            if should_retry(answer.status_code, idempotent) and attempt < self._retries:
+            if should_retry(answer.status_code, idempotent) and attempt < retries:
                 self._wait(attempt, answer.headers.get("Retry-After"), f"HTTP {answer.status_code}")
                 attempt += 1
                 continue
             error = ApiError(answer.status_code, _problem(answer))
             if should_retry(answer.status_code, idempotent):
-                raise Unreachable(f"{method} {path}: still {error} after {attempt} retries") from error
+                raise Unreachable(f"{method} {path}: {error}" + (f" (after {attempt} retries)" if attempt else "")) from error
             raise error
 
     def _wait(self, attempt: int, retry_after: str | None, reason: str) -> None:

@@ -170,13 +170,13 @@ def _password(args: argparse.Namespace) -> str:
 
 def signup(api: Api, args: argparse.Namespace) -> None:
     body = {"company": args.company, "email": args.email, "password": _password(args)}
-    answer = api.call("POST", "/signup", json=body, auth=False)
+    answer = api.call("POST", "/signup", json=body, auth=False, retries=0)
     path = store_token(api.url, args.email, answer["access_token"])
     emit(args, answer, lambda a: out.print(f"company {a['tenant_id']} created; signed in as {args.email} (token in {path})"))
 
 
 def login(api: Api, args: argparse.Namespace) -> None:
-    answer = api.call("POST", "/token", json={"email": args.email, "password": _password(args)}, auth=False)
+    answer = api.call("POST", "/token", json={"email": args.email, "password": _password(args)}, auth=False, retries=0)
     path = store_token(api.url, args.email, answer["access_token"])
     emit(args, answer, lambda a: out.print(f"signed in as {args.email} (token in {path})"))
 
@@ -235,8 +235,8 @@ def _show_job(job: dict) -> None:
     line = f"training job {job['job_id']}: {job['status']}"
     if job.get("model_version"):
         line += f", model version {job['model_version']}"
-    if job.get("error"):
-        line += f" ({job['error']})"
+    if job.get("error") or job.get("detail"):
+        line += f" ({job.get('error') or job.get('detail')})"
     out.print(line)
 
 
