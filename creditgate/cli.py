@@ -210,6 +210,8 @@ def upload_files(api: Api, args: argparse.Namespace) -> None:
         table([{"dataset": d, **counts} for d, counts in s["datasets"].items()], ["dataset", "batches", "items"])
         if s.get("training_job_id"):
             out.print(f"training job {s['training_job_id']}: creditgate jobs wait {s['training_job_id']}")
+        elif s["status"] == "open":
+            out.print("not committed yet: run the same command with --commit when every file is in")
 
     emit(args, status, human)
 
