@@ -211,7 +211,7 @@ def upload_files(api: Api, args: argparse.Namespace) -> None:
         if s.get("training_job_id"):
             out.print(f"training job {s['training_job_id']}: creditgate jobs wait {s['training_job_id']}")
         elif s["status"] == "open":
-            out.print("not committed yet: run the same command with --commit when every file is in")
+            out.print("not committed yet: run the same command with --commit to commit it (other files would start a new upload)")
 
     emit(args, status, human)
 
