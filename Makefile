@@ -12,9 +12,10 @@ export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test migrate demo bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --editable '.[parquet]'  # the creditgate client
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

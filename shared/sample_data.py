@@ -38,6 +38,7 @@ A hidden customer quality drives the Serasa history and limit sizes, but never p
 from __future__ import annotations
 
 import argparse
+import csv
 import heapq
 import json
 import time
@@ -145,15 +146,18 @@ class SampleTenant:
         truth = self.true_probability.loc[labeled["order_id"]]
         return float(roc_auc_score(labeled["invoiced"].astype(bool), truth.to_numpy()))
 
-    def write_jsonl(self, directory: Path) -> None:
+    def write(self, directory: Path, file_format: str = "jsonl") -> None:
+        """One file per dataset plus truth: JSON lines, or CSV as a Brazilian spreadsheet saves it
+        (`;`-separated, decimal commas, `attributes.<name>` columns; DESIGN §10)."""
         directory.mkdir(parents=True, exist_ok=True)
+        writer = {"jsonl": _write_lines, "csv": _write_csv}[file_format]
         for dataset in DATASETS:
-            _write_lines(directory / f"{dataset}.jsonl", self.records(dataset))
+            writer(directory / f"{dataset}.{file_format}", self.records(dataset))
         truth = (
             {"order_id": order_id, "true_probability": float(p)}
             for order_id, p in self.true_probability.items()
         )
-        _write_lines(directory / "truth.jsonl", truth)
+        writer(directory / f"truth.{file_format}", truth)
 
 
 def generate(
@@ -745,9 +749,36 @@ def _write_lines(path: Path, items: Iterator[dict[str, Any]]) -> None:
             handle.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
+def _write_csv(path: Path, items: Iterator[dict[str, Any]]) -> None:
+    rows = [_flat(item) for item in items]
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _flat(item: dict[str, Any]) -> dict[str, str]:
+    """A record as CSV cells: attributes as `attributes.<name>`, numbers with a decimal comma."""
+    cells = {name: value for name, value in item.items() if name != "attributes"}
+    cells.update({f"attributes.{name}": value for name, value in (item.get("attributes") or {}).items()})
+    return {name: _cell(value) for name, value in cells.items()}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return str(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.sample_data", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="directory for the .jsonl files")
+    parser.add_argument("--out", type=Path, required=True, help="directory for the files")
+    parser.add_argument(
+        "--format", choices=["jsonl", "csv"], default="jsonl", help="JSON lines, or CSV with ; and decimal commas"
+    )
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
@@ -755,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     began = time.perf_counter()
     tenant = generate(args.orders, args.customers, args.seed, args.unlabeled_fraction)
-    tenant.write_jsonl(args.out)
+    tenant.write(args.out, args.format)
     for dataset in DATASETS:
         print(f"{dataset}: {len(getattr(tenant, dataset))}")
     labeled = tenant.orders["invoiced"].dropna().astype(bool)
