@@ -14,7 +14,7 @@ from shared.errors import Conflict, NotFound
 from shared.schemas.models import EvaluateRequest, EvaluateResult, ModelDetail, ModelList, ModelSummary
 from shared.schemas.reports import ModelReport
 from shared.security import Principal
-from shared.services import model_loader
+from shared.services import model_loader, webhooks
 from shared.services.scoring import features_for
 
 T = TypeVar("T")
@@ -117,6 +117,8 @@ def activate(principal: Principal, version: int) -> ModelDetail:
             update(ModelVersion).where(ModelVersion.tenant_id == principal.tenant_id, ModelVersion.id != row.id)
             .values(active=False)
         )
+        if not row.active:
+            webhooks.emit(session, principal.tenant_id, "model.activated", {"model_version": version, "by": "activation"})
         row.active = True
     model_loader.forget_tenant(principal.tenant_id)
     return get_model(principal, version)

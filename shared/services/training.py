@@ -28,7 +28,7 @@ from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
 from shared.errors import ModelUnavailable
 from shared.ml.errors import TrainingError
-from shared.services import outbox
+from shared.services import outbox, webhooks
 from shared.services.history import load_history
 from shared.services.model_loader import load_version
 
@@ -136,10 +136,13 @@ def _heartbeat(settings: Settings, job_id: uuid.UUID, attempt: int) -> Iterator[
 
 def _fail(job_id: uuid.UUID, attempt: int, reason: str) -> None:
     with transaction() as session:
-        session.execute(
+        failed = session.execute(
             update(TrainingJob).where(*_owned(job_id, attempt))
             .values(status="failed", error=reason, finished_at=utcnow(), lease_expires_at=None)
-        )
+        ).rowcount
+        if failed:
+            tenant_id = session.scalar(select(TrainingJob.tenant_id).where(TrainingJob.id == job_id))
+            webhooks.emit(session, tenant_id, "training.failed", {"job_id": job_id, "error": reason})
 
 
 def _train_and_register(settings: Settings, job_id: uuid.UUID, attempt: int) -> None:
@@ -219,4 +222,8 @@ def _register(job_id, attempt, tenant_id, result, manifest, uri, comparison) -> 
             )
         )
         job.status, job.model_version, job.finished_at, job.lease_expires_at = "succeeded", version, utcnow(), None
+        succeeded = {"job_id": job_id, "model_version": version, "activated": activate, "metrics": result.holdout_metrics}
+        webhooks.emit(session, tenant_id, "training.succeeded", succeeded)
+        if activate:
+            webhooks.emit(session, tenant_id, "model.activated", {"model_version": version, "by": "training"})
         return version
