@@ -86,7 +86,8 @@ def _claim() -> list[_Claim]:
         rows = session.scalars(locked(due, WebhookDelivery, "skip_locked")).all()
         if not rows:
             return []
-        hooks = {hook.id: hook for hook in session.scalars(select(Webhook).where(Webhook.id.in_({row.webhook_id for row in rows})))}
+        owners = select(Webhook).where(Webhook.id.in_({row.webhook_id for row in rows}))
+        hooks = {hook.id: hook for hook in session.scalars(owners)}
         claims = []
         for row in rows:
             row.attempts, row.next_attempt_at = row.attempts + 1, now + CLAIM
@@ -116,7 +117,8 @@ def _send(settings: Settings, claim: _Claim) -> webhook_http.Answer:
     try:
         secret = webhooks.reveal(settings, claim.secret_encrypted)
     except InvalidToken:
-        return webhook_http.Answer(None, 0, "the signing secret cannot be read: DOCUMENT_HASH_KEY changed since registration")
+        unreadable = "the signing secret cannot be read: DOCUMENT_HASH_KEY changed since registration"
+        return webhook_http.Answer(None, 0, unreadable)
     body = json.dumps(claim.event, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -157,5 +159,6 @@ def _record(settings: Settings, claim: _Claim, answer: webhook_http.Answer) -> N
         )
     log.info(
         "webhook %s event %s attempt %d: %s (%s, %d ms)",
-        claim.webhook_id, claim.event_id, claim.attempt, outcome, answer.status_code or answer.error, answer.latency_ms,
+        claim.webhook_id, claim.event_id, claim.attempt, outcome,
+        answer.status_code or answer.error, answer.latency_ms,
     )

@@ -50,13 +50,16 @@ def register(settings: Settings, principal: Principal, request: WebhookCreate) -
     try:
         target(request.url, allow_private=settings.allow_private_webhooks)
     except Refused as exc:
-        raise InvalidInput("The webhook URL is refused.", errors=[FieldError(("url",), f"{REFUSED_URL}{exc}")]) from None
+        refused = FieldError(("url",), f"{REFUSED_URL}{exc}")
+        raise InvalidInput("The webhook URL is refused.", errors=[refused]) from None
     secret = "whsec_" + secrets.token_urlsafe(32)
     events = [event for event in EVENT_TYPES if event in request.events]  # once each, in a fixed order
     with transaction() as session:
         if session.scalar(select(func.count()).select_from(Webhook).where(*_live(principal))) >= MAX_WEBHOOKS:
             raise Conflict(f"A company has at most {MAX_WEBHOOKS} webhooks; delete one first.")
-        row = Webhook(tenant_id=principal.tenant_id, url=request.url, events=events, secret_encrypted=_encrypt(settings, secret))
+        row = Webhook(
+            tenant_id=principal.tenant_id, url=request.url, events=events, secret_encrypted=_encrypt(settings, secret)
+        )
         session.add(row)
         session.flush()
         return WebhookCreated(**_info(row).model_dump(), secret=secret)
@@ -64,7 +67,8 @@ def register(settings: Settings, principal: Principal, request: WebhookCreate) -
 
 def list_webhooks(principal: Principal) -> WebhookList:
     with transaction() as session:
-        rows = session.scalars(select(Webhook).where(*_live(principal)).order_by(Webhook.created_at, Webhook.id)).all()
+        oldest_first = select(Webhook).where(*_live(principal)).order_by(Webhook.created_at, Webhook.id)
+        rows = session.scalars(oldest_first).all()
         return WebhookList(items=[_info(row) for row in rows])
 
 

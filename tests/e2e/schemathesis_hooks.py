@@ -2,8 +2,9 @@
 
 A few rules of the data contract cannot be written in JSON Schema: keys unique within a batch,
 CPF/CNPJ check digits, `valid_until` on or after `valid_from`, dates within their years and orders
-no later than tomorrow (a bound that moves), no more batches than declared, and a commit whose rows
-name customers never sent. The document states them in prose, so a schema-valid request may be
+no later than tomorrow (a bound that moves), no more batches than declared, a commit whose rows
+name customers never sent, and a webhook URL that is not https, has no valid port or host, or
+resolves to private addresses. The document states them in prose, so a schema-valid request may be
 answered 422 for them, and only for them: this check fails any other 422 to a schema-valid request
 (the built-in `positive_data_acceptance` is told to let 422 through, see the configuration).
 """
@@ -25,6 +26,7 @@ STATED_RULES = re.compile(
             r"Value error, must be between \d{4}-\d\d-\d\d and a day from now",
             r"must be at most \d+",  # the batch number, beyond the batches declared
             r"unknown customer .*",
+            r"cannot deliver to this URL: .*",  # a webhook URL: https and public addresses, a valid port
         )
     )
 )

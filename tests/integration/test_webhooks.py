@@ -83,7 +83,8 @@ def test_each_event_reaches_the_receiver_once_with_a_valid_signature(tenant, loc
         assert request.headers["User-Agent"] == USER_AGENT
         assert request.headers["CreditGate-Event-Id"] == event["id"]
     by_type = {request.event["type"]: request.event["data"] for request in received}
-    assert by_type["training.failed"] == {"job_id": str(failed_job), "error": training_jobs.get_training_job(tenant, failed_job).error}
+    reason = training_jobs.get_training_job(tenant, failed_job).error
+    assert by_type["training.failed"] == {"job_id": str(failed_job), "error": reason}
     assert by_type["training.succeeded"]["model_version"] in (1, 2)
     assert {request.event["data"]["by"] for request in received if request.event["type"] == "model.activated"} == {
         "training", "activation"
