@@ -118,7 +118,7 @@ def activate(principal: Principal, version: int) -> ModelDetail:
             .values(active=False)
         )
         if not row.active:
-            webhooks.emit(session, principal.tenant_id, "model.activated", {"model_version": version, "by": "activation"})
+            webhooks.model_activated(session, principal.tenant_id, version, by="activation")
         row.active = True
     model_loader.forget_tenant(principal.tenant_id)
     return get_model(principal, version)

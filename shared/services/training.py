@@ -141,8 +141,7 @@ def _fail(job_id: uuid.UUID, attempt: int, reason: str) -> None:
             .values(status="failed", error=reason, finished_at=utcnow(), lease_expires_at=None)
         ).rowcount
         if failed:
-            tenant_id = session.scalar(select(TrainingJob.tenant_id).where(TrainingJob.id == job_id))
-            webhooks.emit(session, tenant_id, "training.failed", {"job_id": job_id, "error": reason})
+            webhooks.job_ended(session, session.get(TrainingJob, job_id))
 
 
 def _train_and_register(settings: Settings, job_id: uuid.UUID, attempt: int) -> None:
@@ -222,8 +221,7 @@ def _register(job_id, attempt, tenant_id, result, manifest, uri, comparison) -> 
             )
         )
         job.status, job.model_version, job.finished_at, job.lease_expires_at = "succeeded", version, utcnow(), None
-        succeeded = {"job_id": job_id, "model_version": version, "activated": activate, "metrics": result.holdout_metrics}
-        webhooks.emit(session, tenant_id, "training.succeeded", succeeded)
+        webhooks.job_ended(session, job)
         if activate:
-            webhooks.emit(session, tenant_id, "model.activated", {"model_version": version, "by": "training"})
+            webhooks.model_activated(session, tenant_id, version, by="training")
         return version

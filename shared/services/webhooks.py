@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from shared.adapters.webhook_http import Refused, target
 from shared.config import Settings
 from shared.db import transaction
-from shared.db.models import Webhook, WebhookAttempt, WebhookDelivery
+from shared.db.models import TrainingJob, Webhook, WebhookAttempt, WebhookDelivery
 from shared.db.types import utcnow
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.schemas.pages import PageQuery
@@ -116,6 +116,19 @@ def emit(session: Session, tenant_id: uuid.UUID, type: str, data: dict[str, Any]
         )
         for webhook_id in subscribed
     )
+
+
+def job_ended(session: Session, job: TrainingJob) -> None:
+    """`training.succeeded` or `training.failed` for a job that has just ended so."""
+    if job.status == "succeeded":
+        emit(session, job.tenant_id, "training.succeeded", {"job_id": job.id, "model_version": job.model_version})
+    elif job.status == "failed":
+        emit(session, job.tenant_id, "training.failed", {"job_id": job.id, "error": job.error})
+
+
+def model_activated(session: Session, tenant_id: uuid.UUID, version: int, *, by: str) -> None:
+    """`by`: "training" (champion/challenger) or "activation" (POST /models/{version}/activate)."""
+    emit(session, tenant_id, "model.activated", {"model_version": version, "by": by})
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
