@@ -28,7 +28,8 @@ class Refused(ValueError):
 @dataclass(frozen=True)
 class Target:
     url: str  # what is requested: the checked address in place of the host name, when pinned
-    server_name: str | None = None  # the Host header and the TLS server name, when pinned
+    host_header: str | None = None  # when pinned: the URL's own host (and port)
+    server_name: str | None = None  # when pinned: the name TLS asks for and checks the certificate against
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,21 @@ def target(url: str, *, allow_private: bool) -> Target:
     addresses = _resolve(host, port or 443)
     if not all(map(is_public, addresses)):
         raise Refused("must resolve to public addresses only (not private, loopback, link-local or reserved)")
+    if _is_address(host):
+        return Target(url)  # nothing was resolved: there is nothing to pin
     address = addresses[0]
     pinned = f"[{address}]" if address.version == 6 else str(address)
     return Target(
-        urlunsplit(parts._replace(netloc=pinned if port is None else f"{pinned}:{port}")),
-        host if port is None else f"{host}:{port}",
+        urlunsplit(parts._replace(netloc=pinned if port is None else f"{pinned}:{port}")), parts.netloc, host
     )
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _resolve(host: str, port: int) -> list[Address]:
@@ -91,9 +101,9 @@ def is_public(address: Address) -> bool:
 
 def post(to: Target, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
     """One attempt; its answer's body is never read (a receiver owes us only a status)."""
-    if to.server_name is not None:
-        headers = {**headers, "Host": to.server_name}
-    extensions = {"sni_hostname": to.server_name.rsplit(":", 1)[0]} if to.server_name else {}
+    if to.host_header is not None:
+        headers = {**headers, "Host": to.host_header}
+    extensions = {"sni_hostname": to.server_name} if to.server_name is not None else {}
     started = time.perf_counter()
     try:
         # trust_env=False: no proxy from the environment, which would connect on our behalf unchecked.

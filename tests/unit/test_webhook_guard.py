@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import socket
 
 import pytest
 
-from shared.adapters.webhook_http import Refused, is_public, target
+from shared.adapters.webhook_http import Refused, Target, is_public, target
 from shared.services.webhook_delivery import MAX_DELAY_SECONDS, backoff
 from shared.services.webhooks import signature
 
@@ -51,10 +52,22 @@ def test_refused_urls_say_why_without_naming_addresses(url, reason):
     assert "127.0.0.1" not in str(refused.value) and "::1" not in str(refused.value)
 
 
-def test_a_public_target_is_pinned_to_the_checked_address_and_keeps_its_name():
-    assert target("https://93.184.216.34:8443/a?b=1", allow_private=False).url == "https://93.184.216.34:8443/a?b=1"
-    pinned = target("https://[2606:4700:4700::1111]/x", allow_private=False)
-    assert (pinned.url, pinned.server_name) == ("https://[2606:4700:4700::1111]/x", "2606:4700:4700::1111")
+def test_a_public_address_is_taken_as_written():
+    for url in ("https://93.184.216.34:8443/a?b=1", "https://[2606:4700:4700::1111]/x"):
+        assert target(url, allow_private=False) == Target(url)
+
+
+def test_a_public_name_is_pinned_to_the_address_checked_and_keeps_its_name(monkeypatch):
+    """The resolver answers what a public name would (no external DNS in tests)."""
+    answers = {"erp.example.com.br": ["93.184.216.34", "2606:4700:4700::1111"]}
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, **_: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in answers[host]
+    ])
+    pinned = target("https://erp.example.com.br:8443/hook?x=1", allow_private=False)
+    assert pinned == Target("https://93.184.216.34:8443/hook?x=1", "erp.example.com.br:8443", "erp.example.com.br")
+    answers["erp.example.com.br"].append("10.0.0.7")  # one private answer among public ones is refused
+    with pytest.raises(Refused, match="public addresses only"):
+        target("https://erp.example.com.br/hook", allow_private=False)
 
 
 def test_local_development_allows_http_and_private_targets_as_given():
