@@ -1,6 +1,6 @@
 """Delivering queued webhook events (DESIGN §9), run by a timer.
 
-Each (webhook, event) row is claimed by moving its `next_attempt_at` past the time an attempt can
+Each (webhook, event) row is claimed by moving its `next_attempt_at` past the time its batch can
 take, so two timers never send it at once; a process that dies mid-send leaves the row due again
 when that claim runs out. Rows are sent in parallel and recorded one by one, so a slow or failing
 receiver delays no other. A failed attempt is retried with exponential backoff and jitter until
@@ -32,10 +32,12 @@ from shared.db.types import utcnow
 from shared.services import webhooks
 
 log = logging.getLogger(__name__)
-BATCH = 100
 SENDERS = 8
-TIMEOUT_SECONDS = 5.0
-CLAIM = timedelta(seconds=60)  # longer than an attempt can take: DNS, connect and TIMEOUT_SECONDS
+BATCH = 4 * SENDERS  # claimed together, sent by SENDERS threads
+TIMEOUT_SECONDS = 5.0  # each of connecting, sending and waiting for the answer
+# A batch's rows are claimed at once, so the claim outlasts the whole batch: four rounds of
+# attempts that each take all their timeouts, and DNS besides.
+CLAIM = timedelta(minutes=5)
 RETRY_WINDOW = timedelta(hours=24)
 MAX_DELAY_SECONDS = 3600.0
 USER_AGENT = "CreditGate-Webhooks/1"

@@ -154,7 +154,7 @@ def test_an_event_still_failing_after_24_hours_is_given_up(tenant, local):
 
 def test_two_timers_at_once_send_each_event_once(tenant, local):
     register(tenant, f"{local.url}/hook", ["drift.detected"])
-    for number in range(30):
+    for number in range(50):  # more than one batch
         drift(tenant, number=number)
     timers = [Thread(target=deliver_due, args=(get_settings(),)) for _ in range(3)]
     for timer in timers:
@@ -162,7 +162,7 @@ def test_two_timers_at_once_send_each_event_once(tenant, local):
     for timer in timers:
         timer.join()
     numbers = sorted(request.event["data"]["number"] for request in local.requests)
-    assert numbers == list(range(30))
+    assert numbers == list(range(50))
 
 
 def test_the_timer_checks_the_url_again_before_each_attempt(tenant, local, monkeypatch):
