@@ -125,6 +125,10 @@ class Settings(DatabaseSettings):
         default=100, ge=1, validation_alias="SIGNIN_MAX_ATTEMPTS_PER_ADDRESS"
     )
     tenant_requests_per_minute: int = Field(default=30_000, ge=1, validation_alias="TENANT_REQUESTS_PER_MINUTE")
+    # Webhooks (`services.webhooks`): None means "only in the embedded default", where receivers are local.
+    webhooks_allow_private: bool | None = Field(default=None, validation_alias="WEBHOOKS_ALLOW_PRIVATE")
+    webhook_delivery_schedule: str = Field(default="*/10 * * * * *", validation_alias="WEBHOOK_DELIVERY_SCHEDULE")
+    webhook_retry_base_seconds: float = Field(default=10, gt=0, le=3600, validation_alias="WEBHOOK_RETRY_BASE_SECONDS")
 
     @model_validator(mode="after")
     def _check_backends(self) -> Settings:
@@ -145,6 +149,11 @@ class Settings(DatabaseSettings):
             if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
                 raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
         return self
+
+    @property
+    def allow_private_webhooks(self) -> bool:
+        """http and private, loopback or link-local webhook targets (DESIGN §9): local development only."""
+        return self.embedded if self.webhooks_allow_private is None else self.webhooks_allow_private
 
     def secret(self, name: Literal["jwt_secret", "document_hash_key"]) -> bytes:
         """The configured secret, or in the embedded shape one generated once under APP_DATA_DIR."""

@@ -59,6 +59,7 @@ from shared.schemas.uploads import (
     UploadOpen,
     UploadStatus,
 )
+from shared.schemas.webhooks import DeliveryAttemptList, WebhookCreate, WebhookCreated, WebhookList
 from shared.swagger_ui import ASSETS
 
 OPENAPI_VERSION = "3.1.0"
@@ -122,6 +123,7 @@ PATH_PARAMETERS: dict[str, tuple[Any, str]] = {
     "dataset": (Dataset, "Which dataset the batch carries."),
     "job_id": (uuid.UUID, "The training job, as answered by the commit."),
     "key_id": (uuid.UUID, "The API key's id."),
+    "webhook_id": (uuid.UUID, "The webhook's id, as answered by POST /webhooks."),
     # The route's `int` constraint: other values are not routed to the function at all.
     "version": (Annotated[int, Field(ge=1, le=2**31 - 1)], "The company's model version number."),
     "asset": (Literal[tuple(ASSETS)], "A file of the bundled Swagger UI."),
@@ -502,6 +504,51 @@ OPERATIONS: tuple[Operation, ...] = (
             )
         },
         errors={404: "No such model version, or it was trained before reports existed (retrain)."},
+    ),
+    Operation(
+        "create_webhook",
+        "POST",
+        "/webhooks",
+        "Register a webhook",
+        "webhooks",
+        {201: Answer("The webhook; its signing secret is shown this once.", WebhookCreated)},
+        request=WebhookCreate,
+        errors={
+            409: "The company already has the most webhooks it may have.",
+            422: "The body is invalid, or the URL is refused (`url`: not https, or it resolves to a private, "
+            "loopback, link-local or reserved address, outside local development).",
+        },
+        examples={"erp": {"url": "https://erp.andrade.com.br/creditgate/events", "events": ["model.activated"]}},
+        description="Each event is POSTed as JSON `{\"id\", \"type\", \"created_at\", \"data\"}` with "
+        "`CreditGate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" with the secret>`; "
+        "an answer other than 2xx is retried with exponential backoff for 24 hours.",
+    ),
+    Operation(
+        "list_webhooks",
+        "GET",
+        "/webhooks",
+        "List the company's webhooks (without secrets)",
+        "webhooks",
+        {200: Answer("The webhooks, oldest first.", WebhookList)},
+    ),
+    Operation(
+        "delete_webhook",
+        "DELETE",
+        "/webhooks/{webhook_id}",
+        "Delete a webhook",
+        "webhooks",
+        {204: Answer("Deleted; what was queued for it is not sent.")},
+        errors={404: "No such webhook."},
+    ),
+    Operation(
+        "list_webhook_deliveries",
+        "GET",
+        "/webhooks/{webhook_id}/deliveries",
+        "The webhook's delivery log",
+        "webhooks",
+        {200: Answer("Every delivery attempt, newest first.", DeliveryAttemptList)},
+        query=PageQuery,
+        errors={404: "No such webhook."},
     ),
     Operation(
         "predict",

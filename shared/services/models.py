@@ -13,7 +13,7 @@ from shared.db.models import ModelVersion
 from shared.errors import Conflict, NotFound
 from shared.schemas.models import EvaluateRequest, EvaluateResult, ModelDetail, ModelList, ModelSummary
 from shared.security import Principal
-from shared.services import model_loader
+from shared.services import model_loader, webhooks
 from shared.services.scoring import features_for
 
 T = TypeVar("T")
@@ -93,6 +93,8 @@ def activate(principal: Principal, version: int) -> ModelDetail:
             update(ModelVersion).where(ModelVersion.tenant_id == principal.tenant_id, ModelVersion.id != row.id)
             .values(active=False)
         )
+        if not row.active:
+            webhooks.model_activated(session, principal.tenant_id, version, by="activation")
         row.active = True
     model_loader.forget_tenant(principal.tenant_id)
     return get_model(principal, version)

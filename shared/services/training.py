@@ -40,7 +40,7 @@ from shared.db.types import utcnow
 from shared.errors import ModelUnavailable
 from shared.faults import is_transient
 from shared.ml.errors import TrainingError
-from shared.services import outbox
+from shared.services import outbox, webhooks
 from shared.services.history import load_history
 from shared.services.model_loader import load_version
 from shared.services.training_jobs import lock_company
@@ -227,8 +227,8 @@ def _data_version(session: Session, tenant_id: uuid.UUID) -> int:
 
 
 def _end(session: Session, settings: Settings, job: TrainingJob, **values) -> None:
-    """Ends `job` and announces the company's next waiting job (its own event may have been spent
-    while this one ran)."""
+    """Ends `job`, announces the company's next waiting job (its own event may have been spent
+    while this one ran) and tells the company's webhooks how it ended."""
     now = utcnow()
     for name, value in (values | {"finished_at": now, "lease_expires_at": None}).items():
         setattr(job, name, value)
@@ -243,6 +243,7 @@ def _end(session: Session, settings: Settings, job: TrainingJob, **values) -> No
     ).one_or_none()
     if waiting is not None:
         outbox.request_training(session, settings, waiting)
+    webhooks.job_ended(session, job)
 
 
 def _retry_later(settings: Settings, claim: _Claim, exc: Exception) -> None:
@@ -380,4 +381,6 @@ def _register(settings, job_id, attempt, tenant_id, result, manifest, uri, compa
             )
         )
         _end(session, settings, job, status="succeeded", model_version=version)
+        if activate:
+            webhooks.model_activated(session, tenant_id, version, by="training")
         return version

@@ -35,7 +35,7 @@ from shared.schemas.uploads import (
 )
 from shared.schemas.pages import PageQuery
 from shared.security import Principal
-from shared.services import outbox, training_jobs
+from shared.services import outbox, training_jobs, webhooks
 from shared.services.pages import newest_first
 
 TABLES: dict[str, Table] = {
@@ -136,6 +136,7 @@ def commit_upload(settings: Settings, principal: Principal, upload_id: uuid.UUID
             upload.training_job_id = job.id
         upload.status, upload.committed_at = "committed", now
         result = CommitResult(upload_id=upload.id, training_job_id=upload.training_job_id)
+        webhooks.emit(session, principal.tenant_id, "upload.committed", {**result.model_dump(), "committed_at": now})
     if train:
         outbox.relay_soon_after_commit(settings)
     return result

@@ -3,7 +3,8 @@
 A few rules of the data contract cannot be written in JSON Schema: keys unique within a batch,
 CPF/CNPJ check digits, `valid_until` on or after `valid_from`, dates within their years and orders
 no later than tomorrow (a bound that moves), no more batches than declared, a commit whose rows
-name customers never sent, a policy's hold cutoff above its invoice cutoff, and list cursors this
+name customers never sent, a policy's hold cutoff above its invoice cutoff, a webhook URL that is
+not https, has no valid port or host, or resolves to private addresses, and list cursors this
 service never gave out. The document states them in prose, so a schema-valid request may be
 answered 422 for them, and only for them: this check fails any other 422 to a schema-valid request
 (the built-in `positive_data_acceptance` is told to let 422 through, see the configuration).
@@ -28,6 +29,7 @@ STATED_RULES = re.compile(
             r"unknown customer .*",
             r"Value error, hold_below must not be above invoice_at",
             r"Value error, not a cursor this list answered",  # opaque: only a `next_cursor` given out
+            r"cannot deliver to this URL: .*",  # a webhook URL: https and public addresses, a valid port
         )
     )
 )

@@ -131,6 +131,7 @@ def test_documented_security_is_what_the_server_enforces(devhost) -> None:
         "upload_id": str(uuid.uuid4()),
         "job_id": str(uuid.uuid4()),
         "key_id": str(uuid.uuid4()),
+        "webhook_id": str(uuid.uuid4()),
         "dataset": "orders",
         "version": "1",
         "asset": "swagger-ui.css",

@@ -88,7 +88,7 @@ def test_path_parameters_are_declared_with_typed_schemas() -> None:
         for operation in item.values()
         for p in operation.get("parameters", [])
     }
-    for name in ("upload_id", "job_id", "key_id"):
+    for name in ("upload_id", "job_id", "key_id", "webhook_id"):
         assert by_name[name] == {"type": "string", "format": "uuid"}
     assert by_name["dataset"]["enum"] == list(ITEM_TYPES)
     assert by_name["version"]["type"] == "integer" and by_name["version"]["minimum"] == 1

@@ -7,9 +7,10 @@ from shared.db.models.limits import SigninCounter
 from shared.db.models.policy import PolicyVersion
 from shared.db.models.registry import ModelVersion, PredictionBatch, PredictionLog
 from shared.db.models.uploads import OutboxEvent, TrainingJob, Upload, UploadBatch
+from shared.db.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey", "Base", "CreditLimit", "Customer", "ModelVersion", "Order", "OutboxEvent", "PolicyVersion", "PredictionBatch",
     "PredictionLog", "SerasaQuery", "SigninCounter", "Tenant",
-    "TrainingJob", "Upload", "UploadBatch", "User",
+    "TrainingJob", "Upload", "UploadBatch", "User", "Webhook", "WebhookAttempt", "WebhookDelivery",
 ]
