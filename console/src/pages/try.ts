@@ -59,7 +59,7 @@ function answer(prediction: Prediction): HTMLElement {
     h("h2", {}, `${t("decision")}: `, h("span", { class: prediction.invoice ? "good" : "bad", "data-invoice": String(prediction.invoice) }, decision)),
     h("p", {}, `${t("probability")}: ${percent(prediction.probability)} · ${t("score")}: ${number(prediction.score)}`),
     prediction.unknown_customer ? notice(t("unknownCustomer")) : null,
-    h("ul", {}, ...prediction.reasons.map((r) => h("li", {}, `${r.description || r.feature} (${String(r.value)}): ${r.impact >= 0 ? "+" : ""}${percent(r.impact)}`))),
+    h("ul", {}, ...prediction.reasons.map((r) => h("li", {}, `${r.description || r.feature}: ${r.impact >= 0 ? "+" : ""}${percent(r.impact)}`))),
     waterfall(prediction),
   );
 }
