@@ -10,11 +10,11 @@ Chart.defaults.color = "#222";
 export const COLORS = { invoiced: "#1b6e3a", refused: "#b3261e", neutral: "#3457a6", grey: "#6b6b6b" };
 
 /** A titled figure whose canvas is described for screen readers; `data-points` says how much it draws. */
-export function chartFigure(id: string, title: string, config: ChartConfiguration, description: string): HTMLElement {
+export function chartFigure(id: string, title: string, config: ChartConfiguration, description: string, wide = false): HTMLElement {
   const canvas = h("canvas", { id, role: "img", "aria-label": `${title}. ${description}` });
   const points = config.data.datasets.reduce((sum, dataset) => sum + dataset.data.length, 0);
   canvas.dataset.points = String(points);
-  const figure = h("figure", { class: "chart" }, h("figcaption", {}, title), h("div", { class: "canvas" }, canvas));
+  const figure = h("figure", { class: wide ? "chart wide" : "chart" }, h("figcaption", {}, title), h("div", { class: "canvas" }, canvas));
   // Drawn once the figure is in the document, so Chart.js can measure its box.
   queueMicrotask(() => requestAnimationFrame(() => new Chart(canvas, config)));
   return figure;

@@ -234,3 +234,35 @@ def test_english_is_selectable_and_remembered(page, devhost) -> None:
     page.reload()
     page.get_by_role("heading", name="Sign in").wait_for()
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_uploads_check_columns_first_and_show_a_refused_batch_by_file_line(page, devhost, tmp_path) -> None:
+    customers = tmp_path / "customers.jsonl"
+    customers.write_text('{"customer_id": "C1", "name": "Loja Um"}\n\n{"customer_id": "C2"}\n')
+    typo = tmp_path / "orders_typo.csv"
+    typo.write_text("order_id,customer_id,ordered_at,amout\nO1,C1,2025-01-02T10:00:00,10.5\n")
+    bad = tmp_path / "orders.csv"
+    bad.write_text(
+        "order_id,customer_id,ordered_at,amount,invoiced\n"
+        "O1,C1,2025-01-02T10:00:00,1234.56,true\n"
+        "\n"
+        "O2,C2,2025-01-03T10:00:00,-5,false\n"
+    )
+    sign_up(page, devhost, "Arquivos Ltda")
+    page.get_by_role("link", name="Envio de dados").click()
+    page.set_input_files("#file-customers", str(customers))
+    page.set_input_files("#file-orders", str(typo))
+    page.get_by_role("button", name="Verificar arquivos").click()
+    page.get_by_text("colunas obrigatórias ausentes: amount; colunas desconhecidas: amout").wait_for()
+    assert page.get_by_role("button", name="Enviar").is_disabled()
+
+    page.set_input_files("#file-orders", str(bad))
+    page.get_by_role("button", name="Verificar arquivos").click()
+    page.get_by_text("Clientes (customers.jsonl): 2 linhas, 1 lotes — colunas conferidas").wait_for()
+    page.get_by_role("button", name="Enviar").click()
+    refused = page.get_by_role("alert")
+    refused.wait_for()
+    assert refused.inner_text().split()[:12] == "O lote 1 de Pedidos foi recusado linha 4: amount: Input should".split()
+    assert page.get_by_role("button", name="Retomar envio").is_enabled()
+    assert page.locator("progress").evaluate("p => [p.value, p.max]") == [1, 2]
+    check_page(page, "upload-refused")

@@ -65,7 +65,7 @@ function charts(report: Report, auc: number | null): HTMLElement[] {
   return [
     chartFigure("chart-roc", t("chartRoc"), {
       type: "line",
-      data: { datasets: [{ label: "ROC", data: xy(roc.fpr, roc.tpr), borderColor: COLORS.neutral }, { label: "—", data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: COLORS.grey, borderDash: [4, 4] }] },
+      data: { datasets: [{ label: "ROC", data: xy(roc.fpr, roc.tpr), borderColor: COLORS.neutral }, { label: t("chance"), data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: COLORS.grey, borderDash: [4, 4] }] },
       options: axes(t("falsePositiveRate"), t("truePositiveRate")),
     }, `AUC ${percent(auc)}`),
     chartFigure("chart-pr", t("chartPr"), {
@@ -108,7 +108,7 @@ function charts(report: Report, auc: number | null): HTMLElement[] {
       type: "bar",
       data: { labels: top.map((f) => f.description || f.feature), datasets: [{ label: t("impact"), data: top.map((f) => f.mean_abs_impact), backgroundColor: COLORS.neutral }] },
       options: { indexAxis: "y", responsive: true, maintainAspectRatio: false, scales: { x: { title: { display: true, text: t("impact") } } } },
-    }, top.map((f) => f.feature).join(", ")),
+    }, top.map((f) => f.feature).join(", "), true),
   ];
 }
 

@@ -91,7 +91,7 @@ export function tryPage(): HTMLElement {
     const order: Record<string, unknown> = {
       order_id: inputs.order_id.value,
       customer_id: inputs.customer_id.value,
-      ordered_at: inputs.ordered_at.value,
+      ordered_at: new Date(inputs.ordered_at.value).toISOString(), // the browser's local time, made explicit
       amount: parseAmount(inputs.amount.value) || inputs.amount.value,
       payment_term_days: Number(inputs.payment_term_days.value || 0),
     };
