@@ -80,3 +80,13 @@ def test_a_missing_asset_is_a_404_problem(built) -> None:
     answer = console.console_file(_get("http://h/api/console/assets/gone.js", path="assets/gone.js"))
     assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
     assert json.loads(answer.get_body())["status"] == 404
+
+
+def test_the_deployment_package_carries_the_build_but_not_the_sources() -> None:
+    """`.funcignore` patterns are gitignore-style; none may reach shared/console_dist/ or its files."""
+    root = Path(__file__).resolve().parents[2]
+    patterns = [line.strip() for line in (root / ".funcignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert "console/" in patterns
+    built = console_files.DIST.relative_to(root).as_posix()
+    assert not [p for p in patterns if p.rstrip("/") in {"shared", built, "*.js", "*.html", "*.css", "assets"}]
+    assert built in (root / ".gitignore").read_text().split() or f"{built}/" in (root / ".gitignore").read_text().split()
