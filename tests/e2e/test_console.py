@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from shared import console_files
+from shared.demo import wait_for_job
 from shared.sample_data import generate
 from tests.services import REPO_ROOT, unavailable
 
@@ -177,6 +178,19 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
         assert_chart_drawn(page, chart)
     assert page.get_by_text("Ativo", exact=True).is_visible()
     check_page(page, "model")
+
+    # A second version (the same data trained again), then a roll back through the confirmation.
+    bearer = {"Authorization": "Bearer " + page.evaluate("sessionStorage.getItem('creditgate.token')")}
+    with devhost.client(headers=bearer) as client:
+        upload = client.post("/uploads", json={}).raise_for_status().json()
+        commit = client.post(f"/uploads/{upload['upload_id']}/commit", json={"train": True}).raise_for_status().json()
+        assert wait_for_job(client, commit["training_job_id"], timeout=120)["status"] == "succeeded"
+        inactive = next(m["version"] for m in client.get("/models").json()["items"] if not m["active"])
+        page.goto(f"{console_url(devhost)}models/{inactive}")
+        page.get_by_role("button", name="Ativar esta versão").click()
+        page.get_by_role("dialog").get_by_role("button", name="Confirmar").click()
+        page.get_by_text("Ativo", exact=True).wait_for()
+        assert [m["version"] for m in client.get("/models").json()["items"] if m["active"]] == [inactive]
 
     page.get_by_role("link", name="Testar decisão").click()
     page.get_by_label("Código do cliente").fill(sample.orders["customer_id"].iloc[-1])
