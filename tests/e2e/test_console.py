@@ -280,3 +280,18 @@ def test_uploads_check_columns_first_and_show_a_refused_batch_by_file_line(page,
     assert page.get_by_role("button", name="Retomar envio").is_enabled()
     assert page.locator("progress").evaluate("p => [p.value, p.max]") == [1, 2]
     check_page(page, "upload-refused")
+
+    # Fixed and checked again, the upload resumes at the refused batch: the customers are not resent.
+    fixed = tmp_path / "fixed" / "orders.csv"
+    fixed.parent.mkdir()
+    fixed.write_text(bad.read_text().replace(",-5,", ",5,"))
+    page.set_input_files("#file-orders", str(fixed))
+    page.get_by_role("button", name="Verificar arquivos").click()
+    page.get_by_text("Pedidos (orders.csv): 2 linhas, 1 lotes — colunas conferidas").wait_for()
+    assert page.locator("progress").evaluate("p => [p.value, p.max]") == [1, 2]
+    page.get_by_role("button", name="Retomar envio").click()
+    page.get_by_role("button", name="Concluir envio e treinar").click()
+    page.get_by_text("Envio concluído").wait_for()
+    with devhost.client(headers={"Authorization": "Bearer " + page.evaluate("sessionStorage.getItem('creditgate.token')")}) as client:
+        (upload,) = client.get("/uploads").json()["items"]
+    assert {name: (d["batches"], d["items"]) for name, d in upload["datasets"].items()} == {"customers": (1, 2), "orders": (1, 2)}

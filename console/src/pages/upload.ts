@@ -38,11 +38,16 @@ function batchErrors(batch: Batch, error: unknown): HTMLElement {
     h("p", {}, t("batchFailed", { batch: batch.number, dataset: datasetName(batch.dataset) })), h("ul", {}, ...items));
 }
 
+const signature = (batch: Batch): string => JSON.stringify([batch.dataset, batch.number, batch.items]);
+
 export function uploadPage(): HTMLElement {
   const chosen = new Map<Dataset, File>();
   let batches: Batch[] = [];
   let next = 0;
   let uploadId: string | null = null;
+  // What this upload has accepted, batch by batch: after a refused batch the files can be fixed
+  // and checked again, and sending resumes at the first batch that is new or changed.
+  let accepted: string[] = [];
 
   const report = h("div", { "aria-live": "polite" });
   const progress = h("progress", { max: 1, value: 0, "aria-label": t("progress") });
@@ -101,8 +106,9 @@ export function uploadPage(): HTMLElement {
     report.replaceChildren(h("ul", { class: "checks" }, ...lines));
     batches = batchesOf(files);
     next = 0;
-    uploadId = null;
-    sendButton.textContent = t("send");
+    while (next < batches.length && accepted[next] === signature(batches[next])) next += 1;
+    accepted = accepted.slice(0, next);
+    sendButton.textContent = next ? t("resume") : t("send");
     sendButton.disabled = !ok;
     commitButton.hidden = true;
     showProgress();
@@ -134,6 +140,7 @@ export function uploadPage(): HTMLElement {
         sendButton.disabled = false;
         return;
       }
+      accepted[next] = signature(batch);
       next += 1;
       showProgress();
     }
