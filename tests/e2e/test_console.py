@@ -191,6 +191,13 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
         page.get_by_role("dialog").get_by_role("button", name="Confirmar").click()
         page.get_by_text("Ativo", exact=True).wait_for()
         assert [m["version"] for m in client.get("/models").json()["items"] if m["active"]] == [inactive]
+    other = 3 - inactive  # versions 1 and 2
+    page.get_by_label("Comparar com a versão").select_option(str(other))
+    assert_chart_drawn(page, "chart-compare-roc")
+    header = page.locator("#comparison th").all_inner_texts()
+    assert header == ["", f"v{inactive}", f"v{other}"]
+    assert page.locator("#comparison tbody tr").first.inner_text().startswith("ROC AUC")
+    check_page(page, "model-compare")
 
     page.get_by_role("link", name="Testar decisão").click()
     page.get_by_label("Código do cliente").fill(sample.orders["customer_id"].iloc[-1])

@@ -1,6 +1,6 @@
 import { api, describe } from "../api";
 import { axes, chartFigure, COLORS, xy } from "../charts";
-import { confirmDialog, h, notice, table } from "../dom";
+import { confirmDialog, field, h, notice, table } from "../dom";
 import { dateTime, number, percent, t } from "../i18n";
 import { navigate } from "../router";
 
@@ -43,9 +43,10 @@ export async function modelsPage(): Promise<HTMLElement> {
   return h("section", {}, h("h1", {}, t("models")), body);
 }
 
-function metricCards(detail: ModelDetail, report: Report): HTMLElement {
+/** The holdout's headline figures, as (label, formatted value). */
+function headline(detail: ModelDetail, report: Report): [string, string][] {
   const m = detail.metrics;
-  const cards: [string, string][] = [
+  return [
     ["ROC AUC", percent(m.roc_auc)],
     ["KS", percent(m.ks)],
     ["PR AUC", percent(m.pr_auc)],
@@ -54,7 +55,50 @@ function metricCards(detail: ModelDetail, report: Report): HTMLElement {
     [t("recall"), percent(m.recall)],
     [t("automation"), percent(report.headline.automation_rate)],
   ];
-  return h("dl", { class: "cards" }, ...cards.flatMap(([label, value]) => [h("div", {}, h("dt", {}, label), h("dd", {}, value))]));
+}
+
+function metricCards(detail: ModelDetail, report: Report): HTMLElement {
+  return h("dl", { class: "cards" }, ...headline(detail, report).map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", {}, value))));
+}
+
+const load = (version: string | number): Promise<[ModelDetail, Report]> =>
+  Promise.all([api<ModelDetail>("GET", `models/${version}`), api<Report>("GET", `models/${version}/report`)]);
+
+/** Two versions side by side: their figures in one table and their ROC curves in one chart. */
+function comparison(mine: [ModelDetail, Report], other: [ModelDetail, Report]): HTMLElement {
+  const [a, b] = [headline(...mine), headline(...other)];
+  const name = (detail: ModelDetail): string => `v${detail.version}`;
+  return h(
+    "div",
+    { id: "comparison" },
+    table(["", name(mine[0]), name(other[0])], a.map(([label, value], i) => [label, value, b[i][1]]), t("compare")),
+    chartFigure("chart-compare-roc", `${t("chartRoc")}: ${name(mine[0])} × ${name(other[0])}`, {
+      type: "line",
+      data: {
+        datasets: [
+          { label: name(mine[0]), data: xy(mine[1].roc.fpr, mine[1].roc.tpr), borderColor: COLORS.neutral },
+          { label: name(other[0]), data: xy(other[1].roc.fpr, other[1].roc.tpr), borderColor: COLORS.refused },
+        ],
+      },
+      options: axes(t("falsePositiveRate"), t("truePositiveRate")),
+    }, `${name(mine[0])} ${percent(mine[0].roc_auc)}, ${name(other[0])} ${percent(other[0].roc_auc)}`),
+  );
+}
+
+function compareControl(mine: [ModelDetail, Report], versions: number[]): HTMLElement | null {
+  if (!versions.length) return null;
+  const holder = h("div", { "aria-live": "polite" });
+  const select = h("select", { id: "compare-with" }, h("option", { value: "" }, "—"), ...versions.map((v) => h("option", { value: v }, `v${v}`)));
+  select.addEventListener("change", async () => {
+    holder.replaceChildren();
+    if (!select.value) return;
+    try {
+      holder.replaceChildren(comparison(mine, await load(select.value)));
+    } catch (error) {
+      holder.replaceChildren(notice(describe(error), "error"));
+    }
+  });
+  return h("div", { class: "card" }, field(t("compareWith"), select), holder);
 }
 
 function charts(report: Report, auc: number | null): HTMLElement[] {
@@ -113,7 +157,7 @@ function charts(report: Report, auc: number | null): HTMLElement[] {
 }
 
 export async function modelPage([version]: string[]): Promise<HTMLElement> {
-  const [detail, report] = await Promise.all([api<ModelDetail>("GET", `models/${version}`), api<Report>("GET", `models/${version}/report`)]);
+  const [[detail, report], models] = await Promise.all([load(version), api<{ items: ModelSummary[] }>("GET", "models")]);
   const status = h("div", { "aria-live": "polite" });
   const activate = detail.active
     ? h("p", { class: "badge" }, t("active"))
@@ -145,5 +189,6 @@ export async function modelPage([version]: string[]): Promise<HTMLElement> {
     metricCards(detail, report),
     h("div", { class: "charts" }, ...charts(report, detail.metrics.roc_auc)),
     leaderboard,
+    compareControl([detail, report], models.items.map((m) => m.version).filter((v) => v !== detail.version)),
   );
 }
