@@ -179,10 +179,12 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
     assert page.get_by_text("Ativo", exact=True).is_visible()
     check_page(page, "model")
 
-    # A second version (the same data trained again), then a roll back through the confirmation.
+    # A second version (a few more labeled orders), then a roll back through the confirmation.
     bearer = {"Authorization": "Bearer " + page.evaluate("sessionStorage.getItem('creditgate.token')")}
+    more = [{**order, "order_id": f"MAIS-{order['order_id']}"} for order in list(sample.records("orders"))[-20:]]
     with devhost.client(headers=bearer) as client:
         upload = client.post("/uploads", json={}).raise_for_status().json()
+        client.post(f"/uploads/{upload['upload_id']}/orders", json={"batch": 1, "items": more}).raise_for_status()
         commit = client.post(f"/uploads/{upload['upload_id']}/commit", json={"train": True}).raise_for_status().json()
         assert wait_for_job(client, commit["training_job_id"], timeout=120)["status"] == "succeeded"
         inactive = next(m["version"] for m in client.get("/models").json()["items"] if not m["active"])
