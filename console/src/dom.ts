@@ -1,7 +1,7 @@
 // Elements built from properties and children, never from HTML strings: data from the API is
 // always text, so nothing it holds can become markup.
 
-type Child = Node | string | number | null | undefined | false;
+export type Child = Node | string | number | null | undefined | false;
 type Props = Record<string, string | number | boolean | EventListener | null | undefined>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {

@@ -9,6 +9,8 @@ import { uploadPage } from "./pages/upload";
 import { jobsPage } from "./pages/jobs";
 import { modelsPage, modelPage } from "./pages/models";
 import { tryPage } from "./pages/try";
+import { policyPage } from "./pages/policy";
+import { decisionsPage } from "./pages/decisions";
 import { keysPage } from "./pages/keys";
 
 const NAV: [string, Key][] = [
@@ -16,6 +18,8 @@ const NAV: [string, Key][] = [
   ["upload", "upload"],
   ["jobs", "jobs"],
   ["models", "models"],
+  ["policy", "policy"],
+  ["decisions", "decisions"],
   ["try", "try"],
   ["keys", "keys"],
 ];
@@ -27,6 +31,8 @@ route(/^upload$/, uploadPage);
 route(/^jobs$/, jobsPage);
 route(/^models$/, modelsPage);
 route(/^models\/(\d+)$/, modelPage);
+route(/^policy$/, policyPage);
+route(/^decisions$/, decisionsPage);
 route(/^try$/, tryPage);
 route(/^keys$/, keysPage);
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import console_files
+from shared import console_files, openapi
 from shared.demo import wait_for_job
 from shared.sample_data import generate
 from tests.services import REPO_ROOT, unavailable
@@ -31,6 +31,10 @@ DATASETS = ("customers", "credit_limits", "serasa_queries", "orders")
 CHARTS = ("chart-roc", "chart-pr", "chart-ks", "chart-histogram", "chart-calibration", "chart-importance")
 PASSWORD = "senha de teste longa"
 TIMEOUT_MS = 15_000
+
+# The policy and decisions pages read routes merged alongside the console (GET/PUT /policy,
+# GET /predictions/summary); their steps run wherever the app has them.
+DECISION_POLICY = "/policy" in openapi.document()["paths"]
 
 # One backend is enough here: the pages read the API, whose backends have their own e2e tests.
 pytestmark = pytest.mark.parametrize("devhost", ["sqlite"], indirect=True)
@@ -211,6 +215,11 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
     assert_chart_drawn(page, "chart-waterfall")
     check_page(page, "try")
 
+    if DECISION_POLICY:
+        order_id = page.get_by_label("Código do pedido").input_value()
+        check_policy_changes_the_next_decision(page, devhost)
+        check_decisions_page(page, order_id)
+
     page.get_by_role("link", name="Chaves de API").click()
     page.get_by_label("Nome da chave").fill("ERP")
     page.get_by_role("button", name="Criar chave").click()
@@ -225,6 +234,37 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
     page.get_by_role("button", name="Sair").click()
     page.get_by_role("heading", name="Entrar").wait_for()
     assert page.evaluate("sessionStorage.getItem('creditgate.token')") is None
+
+
+def check_policy_changes_the_next_decision(page, devhost) -> None:
+    """Cutoffs no probability reaches send every order to review: drawn on the histogram, then decided."""
+    page.get_by_role("link", name="Política").click()
+    page.get_by_label("Pontos de corte").check()
+    page.get_by_label("Faturar a partir de").fill("100")
+    page.get_by_label("Reter abaixo de").fill("0")
+    assert_chart_drawn(page, "chart-policy")
+    preview = page.locator("#policy-preview").inner_text().split("\n")
+    assert preview[preview.index("Automação") + 1] == "0,0%"
+    check_page(page, "policy")
+    page.get_by_role("button", name="Salvar nova versão").click()
+    page.get_by_text("Política versão 1 salva.").wait_for()
+
+    page.get_by_role("link", name="Testar decisão").click()
+    page.get_by_label("Código do cliente").fill("C000001")
+    page.get_by_label("Valor (R$)").fill("100,00")
+    page.get_by_role("button", name="Decidir").click()
+    assert page.locator("#decision [data-decision]").get_attribute("data-decision") == "review"
+
+
+def check_decisions_page(page, order_id: str) -> None:
+    page.get_by_role("link", name="Decisões").click()
+    assert_chart_drawn(page, "chart-summary")
+    assert page.get_by_role("cell", name=order_id, exact=True).is_visible()
+    page.get_by_label("Decisão").select_option("review")
+    page.get_by_role("button", name="Filtrar").click()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-decision]')].every((d) => d.dataset.decision === 'review')")
+    assert set(page.locator("td [data-decision]").all_inner_texts()) == {"Análise"}
+    check_page(page, "decisions")
 
 
 def test_an_expired_token_returns_to_sign_in(page, devhost) -> None:
@@ -246,6 +286,9 @@ def test_another_company_sees_none_of_the_first_ones_data(page, devhost) -> None
     page.get_by_text("Nenhuma chave ainda.").wait_for()
     page.get_by_role("link", name="Visão geral").click()
     page.get_by_text("Nenhum modelo treinado ainda").wait_for()
+    if DECISION_POLICY:
+        page.get_by_role("link", name="Decisões").click()
+        page.get_by_text("Nenhuma decisão encontrada.").wait_for()
     assert upload["upload_id"] not in page.content()
     assert "segredo-da-outra" not in page.content()
 

@@ -20,13 +20,14 @@ interface ModelDetail extends ModelSummary {
   data_to: string;
 }
 
-interface Report {
+export interface Report {
   holdout_orders: number;
   roc: { fpr: number[]; tpr: number[] };
   pr: { recall: number[]; precision: number[] };
   ks: { threshold: (number | null)[]; invoiced_below: number[]; refused_below: number[]; ks: number; at: number | null };
   score_histogram: { edges: number[]; invoiced: number[]; refused: number[] };
   calibration: { mean_probability: number[]; invoiced_rate: number[]; orders: number[]; brier: number };
+  tradeoff: Record<"invoice" | "hold", { cutoff: number[]; share: number[]; precision: number[] }>;
   headline: { automation_rate: number; precision: number };
   feature_importance: { feature: string; description: string; mean_abs_impact: number }[];
 }

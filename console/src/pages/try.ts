@@ -2,6 +2,7 @@ import { api, describe } from "../api";
 import { chartFigure, COLORS } from "../charts";
 import { field, h, notice } from "../dom";
 import { money, number, percent, t } from "../i18n";
+import { decisionName } from "./decisions";
 
 interface Reason {
   feature: string;
@@ -52,11 +53,12 @@ function waterfall(prediction: Prediction): HTMLElement {
 }
 
 function answer(prediction: Prediction): HTMLElement {
-  const decision = prediction.invoice ? t("decisionInvoice") : t("decisionReview");
+  // Answers before decision policies carried only `invoice`.
+  const decision = prediction.decision ? decisionName(prediction.decision) : prediction.invoice ? t("decisionInvoice") : t("decisionReview");
   return h(
     "div",
     { class: "card", id: "decision" },
-    h("h2", {}, `${t("decision")}: `, h("span", { class: prediction.invoice ? "good" : "bad", "data-invoice": String(prediction.invoice) }, decision)),
+    h("h2", {}, `${t("decision")}: `, h("span", { class: prediction.invoice ? "good" : "bad", "data-invoice": String(prediction.invoice), "data-decision": prediction.decision ?? null }, decision)),
     h("p", {}, `${t("probability")}: ${percent(prediction.probability)} · ${t("score")}: ${number(prediction.score)}`),
     prediction.unknown_customer ? notice(t("unknownCustomer")) : null,
     h("ul", {}, ...prediction.reasons.map((r) => h("li", {}, `${r.description || r.feature}: ${r.impact >= 0 ? "+" : ""}${percent(r.impact)}`))),
