@@ -16,16 +16,8 @@ from pathlib import Path, PurePosixPath
 DIST = Path(__file__).resolve().parent / "console_dist"
 INDEX = "index.html"
 ASSETS_DIR = "assets"
-MEDIA_TYPES = {
-    ".html": "text/html",
-    ".js": "text/javascript",
-    ".css": "text/css",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".woff2": "font/woff2",
-    ".json": "application/json",
-}
+# What the build writes (the OpenAPI document lists these); a file of another kind is not served.
+MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 # Vite names every file under assets/ by a hash of its content: a name never changes meaning.
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 # The page names the current assets, so browsers must ask again after each deployment.
