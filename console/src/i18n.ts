@@ -36,6 +36,8 @@ const pt = {
   noModel: "Nenhum modelo treinado ainda. Comece pelo envio de dados.",
   lastJob: "Último treinamento",
   lastUpload: "Último envio",
+  upload_open: "Em aberto",
+  upload_committed: "Concluído",
   // upload
   uploadIntro:
     "Escolha um arquivo por conjunto de dados: CSV (separado por vírgula ou ponto e vírgula, decimais com vírgula aceitos) ou JSON lines. As colunas são os campos do contrato; attributes.<nome> vira um atributo.",
@@ -214,6 +216,8 @@ const en: Record<Key, string> = {
   noModel: "No trained model yet. Start with an upload.",
   lastJob: "Last training",
   lastUpload: "Last upload",
+  upload_open: "Open",
+  upload_committed: "Committed",
   uploadIntro:
     "Pick one file per dataset: CSV (comma or semicolon separated, decimal commas accepted) or JSON lines. Columns are the contract's fields; attributes.<name> becomes an attribute.",
   dataset_customers: "Customers",

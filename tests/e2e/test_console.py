@@ -175,6 +175,12 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
     page.locator('[data-status="succeeded"]').wait_for(timeout=120_000)
     check_page(page, "jobs")
 
+    page.get_by_role("link", name="Visão geral").click()
+    active = page.get_by_role("link", name=re.compile(r"^v1 · "))
+    active.wait_for()
+    assert re.fullmatch(r"\d{1,3},\d%", page.locator(".cards dd").nth(2).inner_text())  # the automation rate
+    check_page(page, "overview")
+
     page.get_by_role("link", name="Modelos").click()
     page.get_by_role("link", name="v1").click()
     page.get_by_role("heading", name=re.compile(r"^Modelo v1")).wait_for()

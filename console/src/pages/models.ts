@@ -29,6 +29,7 @@ export interface Report {
   calibration: { mean_probability: number[]; invoiced_rate: number[]; orders: number[]; brier: number };
   tradeoff: Record<"invoice" | "hold", { cutoff: number[]; share: number[]; precision: number[] }>;
   headline: { automation_rate: number; precision: number };
+  decision_mix: { automation_rate: number };
   feature_importance: { feature: string; description: string; mean_abs_impact: number }[];
 }
 

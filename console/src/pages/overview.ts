@@ -1,8 +1,8 @@
 import { api } from "../api";
 import { h, notice } from "../dom";
-import { dateTime, percent, t } from "../i18n";
+import { dateTime, percent, t, type Key } from "../i18n";
 import { jobStatus, type Job } from "./jobs";
-import type { ModelSummary } from "./models";
+import type { ModelSummary, Report } from "./models";
 
 interface Upload {
   upload_id: string;
@@ -20,10 +20,13 @@ export async function overviewPage(): Promise<HTMLElement> {
   const active = models.items.find((m) => m.active);
   const job = jobs.items[0];
   const upload = uploads.items[0];
+  const report = active ? await api<Report>("GET", `models/${active.version}/report`) : null;
   const items: [string, Node | string][] = [
-    [t("activeModel"), active ? h("a", { href: `models/${active.version}` }, `v${active.version} · ${active.algorithm} · ROC AUC ${percent(active.roc_auc)}`) : t("none")],
+    [t("activeModel"), active ? h("a", { href: `models/${active.version}` }, `v${active.version} · ${active.algorithm}`) : t("none")],
+    ["ROC AUC · KS", active && report ? `${percent(active.roc_auc)} · ${percent(report.ks.ks)}` : "—"],
+    [t("automationRate"), report ? percent(report.decision_mix.automation_rate) : "—"],
     [t("lastJob"), job ? `${jobStatus(job)} · ${dateTime(job.created_at)}` : t("none")],
-    [t("lastUpload"), upload ? `${upload.status} · ${dateTime(upload.created_at)}` : t("none")],
+    [t("lastUpload"), upload ? `${t(`upload_${upload.status}` as Key)} · ${dateTime(upload.created_at)}` : t("none")],
   ];
   return h(
     "section",
