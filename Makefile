@@ -10,7 +10,7 @@ PORT   ?= 7071
 # host (and, in tests, with other processes), where spinning threads slow everything many times over.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: run test migrate demo bench clean
+.PHONY: run test migrate demo bench clean console
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,13 +22,25 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The console (console/, DESIGN §10): built into shared/console_dist/, which the function app serves.
+CONSOLE_SOURCES := $(shell find console -path console/node_modules -prune -o -type f -print)
+
+console/node_modules/.installed: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+shared/console_dist/index.html: $(CONSOLE_SOURCES) console/node_modules/.installed
+	cd console && npm run --silent build
+
+console: shared/console_dist/index.html
+
 migrate: $(VENV)/.installed
 	$(PY) -m shared.db.migrate
 
-run: migrate
+run: migrate console
 	$(PY) -m shared.devhost --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed node_modules/.installed
+test: $(VENV)/.installed node_modules/.installed console
 	$(PY) -m pytest
 
 demo: $(VENV)/.installed
@@ -42,4 +54,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/load.py
 
 clean:
-	rm -rf $(VENV) node_modules .data .pytest_cache
+	rm -rf $(VENV) node_modules console/node_modules shared/console_dist .data .pytest_cache

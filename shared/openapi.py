@@ -59,6 +59,7 @@ from shared.schemas.uploads import (
     UploadOpen,
     UploadStatus,
 )
+from shared.console_files import MEDIA_TYPES as CONSOLE_TYPES
 from shared.schemas.webhooks import DeliveryAttemptList, WebhookCreate, WebhookCreated, WebhookList
 from shared.swagger_ui import ASSETS
 
@@ -127,6 +128,7 @@ PATH_PARAMETERS: dict[str, tuple[Any, str]] = {
     # The route's `int` constraint: other values are not routed to the function at all.
     "version": (Annotated[int, Field(ge=1, le=2**31 - 1)], "The company's model version number."),
     "asset": (Literal[tuple(ASSETS)], "A file of the bundled Swagger UI."),
+    "path": (str, "A built file of the console (`assets/...`), or one of its pages (`models/3`)."),
 }
 _PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 
@@ -656,6 +658,26 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: Answer("The file.", schema={}, media_types=tuple(sorted(set(ASSETS.values()))))},
         public=True,
         errors={404: "No such file."},
+    ),
+    Operation(
+        "console_page",
+        "GET",
+        "/console",
+        "The console: the web page for a company's credit team",
+        "operations",
+        {200: Answer("The page.", schema={"type": "string"}, media_types=("text/html",))},
+        public=True,
+        errors={404: "The console is not built (`make console`)."},
+    ),
+    Operation(
+        "console_file",
+        "GET",
+        "/console/{path}",
+        "A file of the console, or one of its pages (answered with the console itself)",
+        "operations",
+        {200: Answer("The file or the page.", schema={}, media_types=tuple(sorted(set(CONSOLE_TYPES.values()))))},
+        public=True,
+        errors={404: "No such file under assets/, or the console is not built."},
     ),
 )
 

@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"devhost error: {exc}", file=sys.stderr)
         return EXIT_APP
     print(f"CreditGate devhost listening on {host.url}", flush=True)
+    print(f"Console: {host.url}/console", flush=True)
     stopping.wait()
     host.stop()
     return 0

@@ -135,6 +135,7 @@ def test_documented_security_is_what_the_server_enforces(devhost) -> None:
         "dataset": "orders",
         "version": "1",
         "asset": "swagger-ui.css",
+        "path": "models/1",
     }
     with devhost.client() as client:
         document = client.get("/openapi.json").json()

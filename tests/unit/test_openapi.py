@@ -139,6 +139,8 @@ def test_security_public_routes_and_schemes() -> None:
         "openapi_document",
         "swagger_ui_page",
         "swagger_ui_asset",
+        "console_page",
+        "console_file",
     }
     for item in DOCUMENT["paths"].values():
         for operation in item.values():
