@@ -45,6 +45,7 @@ from shared.schemas.models import (
     PredictionSummary,
     PredictionSummaryQuery,
 )
+from shared.schemas.monitoring import MonitoringAnswer, MonitoringQuery
 from shared.schemas.pages import PageQuery
 from shared.schemas.reports import ModelReport
 from shared.schemas.policy import PolicyAnswer, PolicyDocument
@@ -538,6 +539,20 @@ OPERATIONS: tuple[Operation, ...] = (
         "predictions",
         {200: Answer("One item per bucket that has decisions, oldest first.", PredictionSummary)},
         query=PredictionSummaryQuery,
+    ),
+    Operation(
+        "get_monitoring",
+        "GET",
+        "/monitoring",
+        "Per model version and day or week: decisions, realized metrics from outcomes, drift",
+        "monitoring",
+        {200: Answer("Versions that decided in the window (or the one asked for), buckets oldest first; "
+                     "features by PSI, highest first.", MonitoringAnswer)},
+        query=MonitoringQuery,
+        errors={404: "model_version names no version of this company."},
+        description="An outcome is the `invoiced` label a later upload gave a decided order. Every figure carries "
+        "the count it rests on (`n`). AUC and KS come from scores binned in 1,000 bins (within 0.01 of exact). "
+        "Drift counters are per day (UTC): the window is widened to whole days.",
     ),
     Operation(
         "get_policy",

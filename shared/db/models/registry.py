@@ -33,6 +33,9 @@ class ModelVersion(Base):
     # The holdout report (`shared.ml.report`): tens of KB, so loaded only when read (GET .../report).
     # Null for versions trained before reports existed.
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    # The training data's histograms (`shared.ml.monitoring.Reference`): {"edges", "counts"} by
+    # feature and `score`. Null for versions trained before drift monitoring existed.
+    drift_reference: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     data_from: Mapped[datetime] = mapped_column(UtcDateTime)
     data_to: Mapped[datetime] = mapped_column(UtcDateTime)
     artifact_uri: Mapped[str] = mapped_column(String(1000))

@@ -1,0 +1,45 @@
+"""Per-day drift counters and the company's retraining rule (DESIGN §9)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Unicode
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db.models.base import Base
+from shared.db.types import UtcDateTime, utcnow
+
+
+class DriftCount(Base):
+    """How many orders a model version scored into one bin of one feature (or `score`) on a day
+    (UTC): counters, not orders, so storage grows with days, not with traffic."""
+
+    __tablename__ = "drift_counts"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "model_version", "day", "feature", "bin"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    model_version: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    feature: Mapped[str] = mapped_column(Unicode(128))
+    bin: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class RetrainingRule(Base):
+    """The rule, and what the timer last did on it, so that each trigger fires once: the labeled
+    order count at the last `new_labels` job, and the model versions an `age` or `drift` job was
+    already queued for."""
+
+    __tablename__ = "retraining_rules"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    min_new_labeled: Mapped[int | None] = mapped_column(Integer)
+    max_model_age_days: Mapped[int | None] = mapped_column(Integer)
+    on_drift: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_activate: Mapped[str] = mapped_column(String(9), default="if_better")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    labeled_mark: Mapped[int | None] = mapped_column(Integer)
+    age_version: Mapped[int | None] = mapped_column(Integer)
+    drift_version: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,109 @@
+"""Monitoring math on counts, never on rows: realized ranking quality from binned scores, and drift.
+
+Realized AUC and KS are computed from per-class counts of the probability in `SCORE_BINS` equal
+bins (the database groups a million decisions into at most that many counts per class). Within a
+bin every pair counts as a tie (half a pair for AUC), so the binned AUC differs from the exact one
+by at most half the share of positive-negative pairs that share a bin, and KS by at most the mass
+of one bin's step: with 1,000 bins, well under 0.01 on any realistic spread of scores.
+
+Drift compares the share of orders per bin now with the training data's (`Reference`): numeric
+features are cut at the training data's deciles, categorical ones (integer codes) get a bin per
+code, and a last bin holds missing values; the score has `SCORE_DRIFT_BINS` fixed bins. PSI is
+sum((a - e) * ln(a / e)) over bins of the two shares, each share smoothed as
+(count + EPSILON) / (total + EPSILON * bins), so an empty bin adds a large but finite term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SCORE_BINS = 1000  # for realized AUC / KS
+SCORE_DRIFT_BINS = 10  # for the score's PSI
+DECILES = np.linspace(0.1, 0.9, 9)
+EPSILON = 0.5  # pseudo-count per bin
+PSI_WARNING = 0.1
+PSI_DRIFT = 0.25
+SCORE = "score"  # the name the score's histogram goes by, beside the features'
+
+
+def score_bin(probability: float) -> int:
+    """The bin of a probability among `SCORE_BINS` (1.0 falls in the last one)."""
+    return min(int(probability * SCORE_BINS), SCORE_BINS - 1)
+
+
+def binned_auc(positive: np.ndarray, negative: np.ndarray) -> float | None:
+    """P(score of an invoiced order > a refused one's), ties (same bin) counting half; `positive`
+    and `negative` are counts per bin in ascending score order. None without both classes."""
+    positive, negative = np.asarray(positive, dtype="float64"), np.asarray(negative, dtype="float64")
+    n_pos, n_neg = positive.sum(), negative.sum()
+    if not n_pos or not n_neg:
+        return None
+    below = np.cumsum(negative) - negative
+    return float((positive * (below + negative / 2)).sum() / (n_pos * n_neg))
+
+
+def binned_ks(positive: np.ndarray, negative: np.ndarray) -> float | None:
+    """The largest gap between the two classes' cumulative score distributions, at bin edges."""
+    positive, negative = np.asarray(positive, dtype="float64"), np.asarray(negative, dtype="float64")
+    n_pos, n_neg = positive.sum(), negative.sum()
+    if not n_pos or not n_neg:
+        return None
+    return float(np.abs(np.cumsum(positive) / n_pos - np.cumsum(negative) / n_neg).max())
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, epsilon: float = EPSILON) -> float:
+    """Population stability index of `actual` counts against `expected` counts of the same bins."""
+    expected, actual = np.asarray(expected, dtype="float64"), np.asarray(actual, dtype="float64")
+    bins = len(expected)
+    e = (expected + epsilon) / (expected.sum() + epsilon * bins)
+    a = (actual + epsilon) / (actual.sum() + epsilon * bins)
+    return float(((a - e) * np.log(a / e)).sum())
+
+
+def psi_status(value: float) -> str:
+    return "drift" if value >= PSI_DRIFT else "warning" if value >= PSI_WARNING else "stable"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Bins fixed at training and the training data's counts in them, per model feature and for
+    the score (`SCORE`). `edges[name]` are interior cut points: a value's bin is how many of them
+    are <= it, and missing values take the last bin (len(edges) + 1)."""
+
+    edges: dict[str, list[float]]
+    counts: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, X: np.ndarray, names: list[str], categorical: np.ndarray, probability: np.ndarray) -> Reference:
+        """`X`: the encoded training matrix (columns `names`); `probability`: the scores whose
+        distribution new scores are compared with."""
+        edges: dict[str, list[float]] = {}
+        for position, name in enumerate(names):
+            column = X[:, position]
+            present = column[~np.isnan(column)]
+            if categorical[position]:  # codes 0..k: a bin per code
+                cuts = np.arange(int(present.max()) if len(present) else 0) + 0.5
+            else:
+                cuts = np.unique(np.quantile(present, DECILES)) if len(present) else np.array([])
+            edges[name] = cuts.tolist()
+        edges[SCORE] = (np.arange(1, SCORE_DRIFT_BINS) / SCORE_DRIFT_BINS).tolist()
+        reference = cls(edges, {})
+        reference.counts.update(zip(reference.names, (c.tolist() for c in reference.bin(X, probability)), strict=True))
+        return reference
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.edges)
+
+    def bin(self, X: np.ndarray, probability: np.ndarray) -> list[np.ndarray]:
+        """Counts per bin of each feature (columns of `X`, in `names` order) and of the score."""
+        columns = [*(X[:, position] for position in range(X.shape[1])), np.asarray(probability, dtype="float64")]
+        return [_counts(column, np.asarray(cuts)) for column, cuts in zip(columns, self.edges.values(), strict=True)]
+
+
+def _counts(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    bins = np.searchsorted(cuts, values, side="right")
+    bins[np.isnan(values)] = len(cuts) + 1
+    return np.bincount(bins, minlength=len(cuts) + 2)
