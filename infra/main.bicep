@@ -48,6 +48,9 @@ param trainingMaintenanceSchedule string = '*/30 * * * * *'
 @description('NCRONTAB schedule of the timer that indexes logged prediction decisions per order.')
 param predictionLogSchedule string = '*/30 * * * * *'
 
+@description('NCRONTAB schedule of the timer that applies every company\'s retraining rule.')
+param retrainingSchedule string = '0 0 * * * *'
+
 param jwtIssuer string = 'creditgate'
 param jwtAudience string = 'creditgate-api'
 
@@ -199,6 +202,7 @@ var appSettings = {
   TRAINING_CONSUMER_GROUP: trainingConsumerGroupName
   TRAINING_MAINTENANCE_SCHEDULE: trainingMaintenanceSchedule
   PREDICTION_LOG_SCHEDULE: predictionLogSchedule
+  RETRAINING_SCHEDULE: retrainingSchedule
   DATABASE_URL: 'mssql+pyodbc://@${sql.outputs.serverFqdn}:1433/${sql.outputs.databaseName}?driver=ODBC+Driver+18+for+SQL+Server&Encrypt=yes'
   JWT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.jwtKeyUri})'
   DOCUMENT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.documentHashKeyUri})'

@@ -45,7 +45,14 @@ from shared.schemas.models import (
     PredictionSummary,
     PredictionSummaryQuery,
 )
-from shared.schemas.monitoring import MonitoringAnswer, MonitoringQuery
+from shared.schemas.monitoring import (
+    MonitoringAnswer,
+    MonitoringQuery,
+    RetrainingAnswer,
+    RetrainingRule,
+    TrainingJobQueued,
+    TrainingStart,
+)
 from shared.schemas.pages import PageQuery
 from shared.schemas.reports import ModelReport
 from shared.schemas.policy import PolicyAnswer, PolicyDocument
@@ -553,6 +560,39 @@ OPERATIONS: tuple[Operation, ...] = (
         description="An outcome is the `invoiced` label a later upload gave a decided order. Every figure carries "
         "the count it rests on (`n`). AUC and KS come from scores binned in 1,000 bins (within 0.01 of exact). "
         "Drift counters are per day (UTC): the window is widened to whole days.",
+    ),
+    Operation(
+        "get_retraining",
+        "GET",
+        "/retraining",
+        "The company's retraining rule",
+        "monitoring",
+        {200: Answer("The rule; updated_at is null while it is the default (train on commits only).", RetrainingAnswer)},
+    ),
+    Operation(
+        "put_retraining",
+        "PUT",
+        "/retraining",
+        "Set the company's retraining rule",
+        "monitoring",
+        {200: Answer("The saved rule.", RetrainingAnswer)},
+        request=RetrainingRule,
+        examples={"weekly or on drift": {"min_new_labeled": 500, "max_model_age_days": 7, "on_drift": True,
+                                         "auto_activate": "if_better"}},
+        description="A timer (RETRAINING_SCHEDULE, hourly) checks it and queues training with reason `new_labels`, "
+        "`age` or `drift`; each fires once per occasion. Omitted fields take their defaults.",
+    ),
+    Operation(
+        "start_training",
+        "POST",
+        "/training-jobs",
+        "Start a training by hand",
+        "training",
+        {202: Answer("Queued with reason `manual` (or the company's job already waiting).", TrainingJobQueued)},
+        request=TrainingStart,
+        body_required=False,
+        errors={409: "Nothing to train on yet: no upload was committed."},
+        examples={"empty": {}},
     ),
     Operation(
         "get_policy",

@@ -90,17 +90,20 @@ class Reference:
             edges[name] = cuts.tolist()
         edges[SCORE] = (np.arange(1, SCORE_DRIFT_BINS) / SCORE_DRIFT_BINS).tolist()
         reference = cls(edges, {})
-        reference.counts.update(zip(reference.names, (c.tolist() for c in reference.bin(X, probability)), strict=True))
+        reference.counts.update(reference.binned(X, probability))
         return reference
 
-    @property
-    def names(self) -> list[str]:
-        return list(self.edges)
-
-    def bin(self, X: np.ndarray, probability: np.ndarray) -> list[np.ndarray]:
-        """Counts per bin of each feature (columns of `X`, in `names` order) and of the score."""
+    def binned(self, X: np.ndarray, probability: np.ndarray) -> dict[str, list[int]]:
+        """Counts per bin of each feature (columns of `X`, in the order of `edges`) and of the score."""
         columns = [*(X[:, position] for position in range(X.shape[1])), np.asarray(probability, dtype="float64")]
-        return [_counts(column, np.asarray(cuts)) for column, cuts in zip(columns, self.edges.values(), strict=True)]
+        return {
+            name: _counts(column, np.asarray(cuts)).tolist()
+            for (name, cuts), column in zip(self.edges.items(), columns, strict=True)
+        }
+
+    def document(self) -> dict:
+        """As stored beside the model version."""
+        return {"edges": self.edges, "counts": self.counts}
 
 
 def _counts(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Literal
 
@@ -75,3 +76,12 @@ class RetrainingRule(Strict):
 
 class RetrainingAnswer(RetrainingRule):
     updated_at: datetime | None = Field(description="Null while the company has the default rule.")
+
+
+class TrainingStart(Strict):
+    """POST /api/training-jobs takes an empty object (or no body)."""
+
+
+class TrainingJobQueued(BaseModel):
+    job_id: uuid.UUID
+    status: Literal["queued"]

@@ -125,14 +125,23 @@ def _drift(connection, tenant: uuid.UUID, version: int, window: TimeRange) -> tu
     observed = counts_in(connection, tenant, version, window)
     if not reference or not observed:
         return None, []
-    found = []
+    found = [
+        Drift(feature=feature, psi=round(value, 4), status=psi_status(value), n=n)
+        for feature, (value, n) in psi_by_feature(reference, observed).items()
+    ]
+    score = next((drift for drift in found if drift.feature == SCORE), None)
+    return score, sorted((drift for drift in found if drift.feature != SCORE), key=lambda drift: -drift.psi)
+
+
+def psi_by_feature(reference: dict, observed: dict[str, dict[int, int]]) -> dict[str, tuple[float, int]]:
+    """PSI and the count of orders behind it, per feature and `score`, of a version's counters
+    (`counts_in`) against its stored reference."""
+    found = {}
     for feature, expected in reference["counts"].items():
         actual = observed.get(feature, {})
         current = [actual.get(position, 0) for position in range(len(expected))]
-        value = psi(expected, current)
-        found.append(Drift(feature=feature, psi=round(value, 4), status=psi_status(value), n=sum(current)))
-    score = next((drift for drift in found if drift.feature == SCORE), None)
-    return score, sorted((drift for drift in found if drift.feature != SCORE), key=lambda drift: -drift.psi)
+        found[feature] = (psi(expected, current), sum(current))
+    return found
 
 
 def counts_in(connection, tenant: uuid.UUID, version: int, window: TimeRange) -> dict[str, dict[int, int]]:

@@ -55,11 +55,11 @@ def register(principal, version: int, **values) -> None:
         job = TrainingJob(tenant_id=principal.tenant_id, upload_id=upload.id, status="succeeded", model_version=version)
         session.add(job)
         session.flush()
-        session.add(ModelVersion(
-            tenant_id=principal.tenant_id, version=version, training_job_id=job.id, algorithm="test", threshold=0.5,
-            metrics={}, leaderboard=[], features=[], row_counts={}, data_from=MONDAY, data_to=MONDAY,
-            artifact_uri="none", sha256="0" * 64, **values,
-        ))
+        session.add(ModelVersion(**{
+            "tenant_id": principal.tenant_id, "version": version, "training_job_id": job.id, "algorithm": "test",
+            "threshold": 0.5, "metrics": {}, "leaderboard": [], "features": [], "row_counts": {}, "data_from": MONDAY,
+            "data_to": MONDAY, "artifact_uri": "none", "sha256": "0" * 64, **values,
+        }))
 
 
 def ask(principal, **query):
