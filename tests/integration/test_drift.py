@@ -1,0 +1,83 @@
+"""Drift on each database, through the real paths: training stores the reference histograms,
+predictions count into per-day counters, and a shifted stream (amounts x5, Serasa scores -200)
+drifts those features; with `on_drift` the timer then queues one training with reason `drift`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from shared.config import get_settings
+from shared.db import transaction
+from shared.db.models import DriftCount, ModelVersion
+from shared.db.types import utcnow
+from shared.sample_data import generate
+from shared.schemas.monitoring import MonitoringQuery, RetrainingRule
+from shared.schemas.uploads import UploadOpen
+from shared.services import monitoring, predictions, retraining, training, uploads
+from tests.integration.conftest import new_company, upload_sample
+from tests.integration.test_predictions import request_for
+from tests.integration.test_retraining import jobs
+
+SEED, ORDERS = 5, 600
+
+
+def stream(prefix: str, amount_factor: float = 1.0, ordered_at: str | None = None) -> list[dict]:
+    """The sample's last 500 orders again, under new ids and unlabeled."""
+    orders = [order for batch in generate(orders=ORDERS, seed=SEED).batches("orders") for order in batch][-500:]
+    return [
+        {key: value for key, value in order.items() if key != "invoiced"}
+        | {"order_id": f"{prefix}{order['order_id']}", "amount": round(order["amount"] * amount_factor, 2)}
+        | ({"ordered_at": ordered_at} if ordered_at else {})
+        for order in orders
+    ]
+
+
+def lower_serasa_scores(principal, by: int, queried_at: str) -> None:
+    """A new Serasa query per customer, `by` points lower than its latest one."""
+    latest = {}
+    for query in generate(orders=ORDERS, seed=SEED).records("serasa_queries"):
+        latest[query["customer_id"]] = query
+    items = [query | {"queried_at": queried_at, "score": max(0, query.get("score", 500) - by)} for query in latest.values()]
+    upload = uploads.open_upload(principal, UploadOpen()).upload_id
+    for number, start in enumerate(range(0, len(items), 500), start=1):
+        uploads.receive_batch(get_settings(), principal, upload, "serasa_queries", {"batch": number, "items": items[start:start + 500]})
+    uploads.commit_upload(get_settings(), principal, upload, train=False)
+
+
+def drift_of(principal) -> dict[str, float]:
+    [version] = monitoring.monitoring(principal, MonitoringQuery()).versions
+    return {drift.feature: drift.psi for drift in [version.score_drift, *version.feature_drift]} | {
+        "n": version.score_drift.n, "order": [drift.psi for drift in version.feature_drift]}
+
+
+def test_a_shifted_stream_drifts_amount_and_serasa_score_and_the_rule_queues_training(tenant):
+    training.run_job(get_settings(), upload_sample(tenant, orders=ORDERS, seed=SEED))
+    with transaction() as session:
+        reference = session.scalar(select(ModelVersion.drift_reference).where(ModelVersion.tenant_id == tenant.tenant_id))
+    assert {"amount", "serasa_score", "score"} <= set(reference["counts"])
+    other = new_company("Outra Ltda")
+
+    predictions.predict(get_settings(), tenant, request_for(stream("N")))
+    calm = drift_of(tenant)
+    assert calm["n"] == 500 and calm["amount"] < 0.1 and calm["serasa_score"] < 0.1
+    assert calm["order"] == sorted(calm["order"], reverse=True), "features by PSI, highest first"
+    retraining.put_rule(tenant, RetrainingRule(on_drift=True))
+    assert retraining.apply_rules(get_settings()) == {}
+
+    now = utcnow()
+    lower_serasa_scores(tenant, by=200, queried_at=(now - timedelta(days=2)).isoformat())
+    for number in range(2):  # twice the calm stream, so the window's mix is mostly shifted
+        later = request_for(stream(f"S{number}", 5.0, (now - timedelta(days=1)).isoformat()))
+        predictions.predict(get_settings(), tenant, later)
+    shifted = drift_of(tenant)
+    assert shifted["n"] == 1500 and shifted["amount"] >= 0.25 and shifted["serasa_score"] >= 0.25
+
+    assert retraining.apply_rules(get_settings()) == {tenant.tenant_id: "drift"}
+    assert retraining.apply_rules(get_settings()) == {}, "once per active model version"
+    assert [job.reason for job in jobs(tenant)] == ["commit", "drift"]
+    assert monitoring.monitoring(other, MonitoringQuery()).versions == []
+    with transaction() as session:  # counters, not orders: bounded by features x bins per day
+        counters = session.scalar(select(func.count()).select_from(DriftCount).where(DriftCount.tenant_id == tenant.tenant_id))
+    assert counters <= sum(len(counts) for counts in reference["counts"].values())
