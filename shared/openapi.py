@@ -577,10 +577,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "monitoring",
         {200: Answer("The saved rule.", RetrainingAnswer)},
         request=RetrainingRule,
+        body_required=False,
         examples={"weekly or on drift": {"min_new_labeled": 500, "max_model_age_days": 7, "on_drift": True,
                                          "auto_activate": "if_better"}},
         description="A timer (RETRAINING_SCHEDULE, hourly) checks it and queues training with reason `new_labels`, "
-        "`age` or `drift`; each fires once per occasion. Omitted fields take their defaults.",
+        "`age` or `drift`; each fires once per occasion. Omitted fields (or no body) take their defaults.",
     ),
     Operation(
         "start_training",

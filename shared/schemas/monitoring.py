@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from shared.schemas.base import Boolean, Strict, integer
 from shared.schemas.models import ByDecision, TimeRange
 
-Version = integer(ge=1, le=2**31 - 1)
-
-
 class MonitoringQuery(TimeRange):
-    model_version: Version | None = Field(None, description="One model version; all that decided in the window if omitted.")
+    # A query parameter is text: a plain int (lax) reads "3", unlike the JSON-number `integer`.
+    model_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(None, description="One model version; all that decided in the window if omitted.")
     bucket: Literal["day", "week"] = "day"
 
 
