@@ -33,7 +33,7 @@ def history(principal: Principal, request: PredictionHistoryQuery) -> Prediction
     """Newest first; `cursor` (a page's `next_cursor`) continues after that page's last decision."""
     index_decisions(principal.tenant_id)
     log = PredictionLog
-    query = in_range(select(log).where(log.tenant_id == principal.tenant_id), request)
+    query = _in_range(select(log).where(log.tenant_id == principal.tenant_id), request)
     for column, value in ((log.order_id, request.order_id), (log.customer_id, request.customer_id),
                           (log.decision, request.decision)):
         if value is not None:
@@ -55,13 +55,13 @@ def summary(principal: Principal, request: PredictionSummaryQuery) -> Prediction
     """One grouped query: per bucket the count, decision mix, amount by decision and mean score."""
     index_decisions(principal.tenant_id)
     log = PredictionLog
-    bucket = BUCKETS[request.bucket](log.created_at).label("bucket")
+    bucket = _BUCKETS[request.bucket](log.created_at).label("bucket")
     per_decision = [
         aggregate(case((log.decision == decision, value), else_=0)).label(f"{name}_{decision}")
         for name, aggregate, value in (("count", func.sum, 1), ("amount", func.sum, log.amount))
         for decision in DECISIONS
     ]
-    query = in_range(
+    query = _in_range(
         select(bucket, func.count().label("count"), func.avg(log.probability).label("mean"), *per_decision)
         .where(log.tenant_id == principal.tenant_id),
         request,
@@ -72,7 +72,7 @@ def summary(principal: Principal, request: PredictionSummaryQuery) -> Prediction
         bucket=request.bucket,
         items=[
             {
-                "start": bucket_start(row["bucket"]),
+                "start": _day(row["bucket"]),
                 "count": row["count"],
                 "decisions": {decision: row[f"count_{decision}"] for decision in DECISIONS},
                 "amount": {decision: round(float(row[f"amount_{decision}"] or 0), 2) for decision in DECISIONS},
@@ -83,7 +83,7 @@ def summary(principal: Principal, request: PredictionSummaryQuery) -> Prediction
     )
 
 
-def in_range(query: Select, request: TimeRange) -> Select:
+def _in_range(query: Select, request: TimeRange) -> Select:
     if request.from_ is not None:
         query = query.where(PredictionLog.created_at >= request.from_)
     if request.to is not None:
@@ -91,7 +91,7 @@ def in_range(query: Select, request: TimeRange) -> Select:
     return query
 
 
-def bucket_start(value: date | datetime | str) -> date:
+def _day(value: date | datetime | str) -> date:
     """Drivers return the bucket as text (SQLite) or a date."""
     return date.fromisoformat(str(value)[:10])
 
@@ -115,7 +115,7 @@ class _Week(_Bucket):
     unit = "week"
 
 
-BUCKETS = {"day": _Day, "week": _Week}
+_BUCKETS = {"day": _Day, "week": _Week}
 
 
 @compiles(_Bucket)

@@ -1,10 +1,11 @@
 """GET /api/monitoring: per model version and day or week, the decisions, their outcomes and drift.
 
 An outcome is the `invoiced` label a later upload gave an order that was decided: every logged
-decision of that order (one per request that scored it) is judged by it. The decision log and
-the orders are joined and grouped in one SQL query, down to the probability's bin
-(`shared.ml.monitoring.SCORE_BINS`) for decisions with outcomes, so a million decisions come back
-as a few thousand counts; AUC and KS are computed from those counts.
+decision of that order (one per request that scored it) is judged by it. The figures come from
+counts per version, day, decision, outcome and probability bin (`shared.services.outcomes`),
+brought up to date first, so a query reads thousands of counts instead of a million decisions;
+AUC and KS are computed from the per-bin counts (`shared.ml.monitoring`). Counts are per day
+(UTC): `from` and `to` select whole days (those the window touches).
 """
 
 from __future__ import annotations
@@ -14,45 +15,55 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import Integer, and_, case, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy import func, select
 
 from shared.db import reading
-from shared.db.models import DriftCount, ModelVersion, Order, PredictionLog
+from shared.db.models import DecisionCount, DriftCount, ModelVersion
 from shared.errors import NotFound
 from shared.ml.monitoring import SCORE, SCORE_BINS, binned_auc, binned_ks, psi, psi_status
 from shared.schemas.models import TimeRange
 from shared.schemas.monitoring import Drift, MonitoringAnswer, MonitoringQuery
 from shared.security import Principal
-from shared.services.decision_history import BUCKETS, DECISIONS, bucket_start, in_range
+from shared.services import outcomes
+from shared.services.decision_history import DECISIONS
 from shared.services.predictions import index_decisions
-
-NO_OUTCOME = -1  # the bin of decisions whose order has no label yet
 
 
 def monitoring(principal: Principal, request: MonitoringQuery) -> MonitoringAnswer:
-    index_decisions(principal.tenant_id)
     tenant = principal.tenant_id
+    index_decisions(tenant)
+    outcomes.sync(tenant)
+    counts = DecisionCount
+    scope = [counts.tenant_id == tenant]
+    if request.model_version is not None:
+        scope.append(counts.model_version == request.model_version)
+    key = (counts.model_version, counts.day)
+    # Amounts (decimals, slow to read) only per decision and outcome; bins per outcome only.
+    totals = select(*key, counts.decision, counts.outcome, func.sum(counts.count), func.sum(counts.amount)).where(
+        *scope).group_by(*key, counts.decision, counts.outcome)
+    bins = select(*key, counts.outcome, counts.bin, func.sum(counts.count)).where(
+        *scope, counts.outcome >= 0).group_by(*key, counts.outcome, counts.bin)
     with reading() as connection:
         if request.model_version is not None and connection.scalar(
             select(ModelVersion.id).where(ModelVersion.tenant_id == tenant, ModelVersion.version == request.model_version)
         ) is None:
             raise NotFound("No such model version.")
-        rows = connection.execute(_grouped(tenant, request)).all()
-        versions = sorted({row.model_version for row in rows} | ({request.model_version} - {None}))
+        total_rows = connection.execute(_days(totals, counts.day, request)).all()
+        bin_rows = connection.execute(_days(bins, counts.day, request)).all()
+        versions = sorted({row[0] for row in total_rows if row[4]} | ({request.model_version} - {None}))
         drift = {version: _drift(connection, tenant, version, request) for version in versions}
-    buckets: dict[int, dict[date, _Bucket]] = defaultdict(dict)
-    for row in rows:
-        start = bucket_start(row.bucket)
-        bucket = buckets[row.model_version].get(start) or buckets[row.model_version].setdefault(start, _Bucket())
-        bucket.add(row.decision, row.invoiced, row.bin, row.count, row.amount)
+    buckets: dict[int, dict[date, _Bucket]] = defaultdict(lambda: defaultdict(_Bucket))
+    start = (lambda day: day - timedelta(days=day.weekday())) if request.bucket == "week" else (lambda day: day)
+    for version, day, decision, outcome, count, amount in total_rows:
+        buckets[version][start(day)].add(decision, outcome, count, amount)
+    for version, day, outcome, position, count in bin_rows:
+        buckets[version][start(day)].by_class[bool(outcome)][position] += count
     return MonitoringAnswer(
         bucket=request.bucket,
         versions=[
             {
                 "model_version": version,
-                "buckets": [bucket.answer(start) for start, bucket in sorted(buckets[version].items())],
+                "buckets": [bucket.answer(day) for day, bucket in sorted(buckets[version].items()) if bucket.total],
                 "score_drift": drift[version][0],
                 "feature_drift": drift[version][1],
             }
@@ -61,20 +72,13 @@ def monitoring(principal: Principal, request: MonitoringQuery) -> MonitoringAnsw
     )
 
 
-def _grouped(tenant: uuid.UUID, request: MonitoringQuery):
-    log = PredictionLog
-    bucket = BUCKETS[request.bucket](log.created_at).label("bucket")
-    score_bin = case((Order.invoiced.is_(None), NO_OUTCOME), else_=_ScoreBin(log.probability)).label("bin")
-    query = (
-        select(log.model_version, bucket, log.decision, Order.invoiced, score_bin,
-               func.count().label("count"), func.sum(log.amount).label("amount"))
-        .select_from(log)
-        .outerjoin(Order, and_(Order.tenant_id == log.tenant_id, Order.order_id == log.order_id))
-        .where(log.tenant_id == tenant)
-    )
-    if request.model_version is not None:
-        query = query.where(log.model_version == request.model_version)
-    return in_range(query, request).group_by(log.model_version, bucket, log.decision, Order.invoiced, score_bin)
+def _days(query, column, window: TimeRange):
+    """The days (UTC) the window touches: `to` is exclusive."""
+    if window.from_ is not None:
+        query = query.where(column >= window.from_.date())
+    if window.to is not None:
+        query = query.where(column <= (window.to - timedelta(microseconds=1)).date())
+    return query
 
 
 class _Bucket:
@@ -86,19 +90,22 @@ class _Bucket:
         self.outcomes = {(decision, invoiced): 0 for decision in DECISIONS for invoiced in (True, False)}
         self.by_class = {True: np.zeros(SCORE_BINS), False: np.zeros(SCORE_BINS)}
 
-    def add(self, decision: str, invoiced: bool | None, score_bin: int, count: int, amount) -> None:
+    def add(self, decision: str, outcome: int, count: int, amount) -> None:
         self.count[decision] += count
         self.amount[decision] += float(amount or 0)
-        if invoiced is not None:
-            self.outcomes[decision, bool(invoiced)] += count
-            self.by_class[bool(invoiced)][min(score_bin, SCORE_BINS - 1)] += count
+        if outcome >= 0:
+            self.outcomes[decision, bool(outcome)] += count
+
+    @property
+    def total(self) -> int:
+        return sum(self.count.values())
 
     def answer(self, start: date) -> dict:
         positive, negative = self.by_class[True], self.by_class[False]
         outcomes = int(positive.sum() + negative.sum())
         return {
             "start": start,
-            "count": sum(self.count.values()),
+            "count": self.total,
             "decisions": self.count,
             "amount": {decision: round(amount, 2) for decision, amount in self.amount.items()},
             "realized": {
@@ -151,29 +158,8 @@ def counts_in(connection, tenant: uuid.UUID, version: int, window: TimeRange) ->
         .where(DriftCount.tenant_id == tenant, DriftCount.model_version == version)
         .group_by(DriftCount.feature, DriftCount.bin)
     )
-    if window.from_ is not None:
-        query = query.where(DriftCount.day >= window.from_.date())
-    if window.to is not None:
-        query = query.where(DriftCount.day <= (window.to - timedelta(microseconds=1)).date())
+    query = _days(query, DriftCount.day, window)
     observed: dict[str, dict[int, int]] = defaultdict(dict)
     for feature, position, count in connection.execute(query):
         observed[feature][position] = int(count)
     return observed
-
-
-class _ScoreBin(FunctionElement):
-    """The probability's bin of `SCORE_BINS`: floor(p * bins), 1.0 in a bin of its own that the
-    caller folds into the last one."""
-
-    inherit_cache = True
-    type = Integer()
-
-
-@compiles(_ScoreBin)
-def _score_bin_default(element: _ScoreBin, compiler, **kw) -> str:  # PostgreSQL, SQL Server
-    return f"CAST(FLOOR({compiler.process(element.clauses, **kw)} * {SCORE_BINS}) AS INTEGER)"
-
-
-@compiles(_ScoreBin, "sqlite")
-def _score_bin_sqlite(element: _ScoreBin, compiler, **kw) -> str:  # truncation is floor for p >= 0
-    return f"CAST({compiler.process(element.clauses, **kw)} * {SCORE_BINS} AS INTEGER)"

@@ -22,7 +22,7 @@ from shared.db.models import PredictionBatch, PredictionLog
 from shared.db.types import utcnow
 from shared.schemas.models import PredictionRequest, PredictionResponse
 from shared.security import Principal
-from shared.services import drift, model_loader, policy
+from shared.services import drift, model_loader, outcomes, policy
 from shared.services.models import find_artifact
 from shared.services.scoring import context_for, features_for
 
@@ -93,7 +93,8 @@ def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
 
 def _index_some(tenant_id: uuid.UUID | None) -> tuple[int, bool]:
     """One transaction of `index_decisions`: decisions moved, and whether a full set of batches
-    was found (more may wait). Retried whole when it loses a race for a new drift counter."""
+    was found (more may wait). The decisions are counted for monitoring (`outcomes`) and their
+    drift counts added (`drift`); retried whole when it loses a race for a new counter."""
     with transaction() as session:
         query = select(PredictionBatch).order_by(PredictionBatch.id).limit(INDEXED_PER_TRANSACTION)
         if tenant_id is not None:
@@ -103,6 +104,7 @@ def _index_some(tenant_id: uuid.UUID | None) -> tuple[int, bool]:
         if not batches:
             return 0, False
         rows = [row for batch in batches for row in _logged_rows(batch)]
+        outcomes.count_decisions(session, rows)
         session.connection().execute(_LOG_ROWS, rows)
         drift.add_counts(session, batches)
         session.execute(

@@ -15,7 +15,9 @@ from shared.db.models import ModelVersion, Order, PredictionBatch, TrainingJob, 
 from shared.errors import NotFound
 from shared.ml.metrics import ks_statistic
 from shared.schemas.monitoring import MonitoringQuery
-from shared.services import monitoring
+from shared.config import get_settings
+from shared.schemas.uploads import UploadOpen
+from shared.services import monitoring, uploads
 from tests.integration.conftest import new_company
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -42,7 +44,7 @@ def decide_and_label(principal, orders: int, seed: int, version: int = 1, day: i
                   ordered_at=MONDAY, amount=money, payment_term_days=0, invoiced=bool(label) if has else None)
             for order_id, money, label, has in zip(ids, amount.tolist(), invoiced, labeled, strict=True)
         )
-    return {"probability": probability[labeled], "invoiced": invoiced[labeled], "decision": decision[labeled],
+    return {"probability": probability[labeled], "probability_all": probability, "invoiced": invoiced[labeled], "decision": decision[labeled],
             "all_decisions": decision, "amount": amount}
 
 
@@ -109,3 +111,32 @@ def test_another_companys_versions_are_not_found(tenant):
     with pytest.raises(NotFound):
         ask(tenant, model_version=1)
     assert ask(tenant).versions == []
+
+
+def upload_labels(principal, orders: dict[str, bool], batch: int = 1) -> None:
+    """Labels for decided orders, sent as a company sends them: an order batch of an upload."""
+    items = [{"order_id": order_id, "customer_id": "C1", "ordered_at": MONDAY.isoformat(), "amount": 10.0,
+              "invoiced": label} for order_id, label in orders.items()]
+    upload = uploads.open_upload(principal, UploadOpen()).upload_id
+    uploads.receive_batch(get_settings(), principal, upload, "orders", {"batch": batch, "items": items})
+
+
+def test_labels_uploaded_after_the_decisions_become_their_outcomes_and_relabels_move_them(tenant):
+    truth = decide_and_label(tenant, 400, seed=6, labeled_share=0.0)
+    assert ask(tenant).versions[0].buckets[0].realized.outcomes == 0
+    ids = [f"V1-D0-6-{i}" for i in range(400)]
+    rng = np.random.default_rng(9)
+    labels = {order_id: bool(label) for order_id, label in zip(ids, rng.uniform(0, 1, 400) < truth["probability_all"])}
+    upload_labels(tenant, labels)
+
+    def check() -> None:
+        [bucket] = ask(tenant).versions[0].buckets
+        y = np.array([labels[order_id] for order_id in ids])
+        assert bucket.count == 400 and bucket.realized.outcomes == 400 and bucket.realized.invoiced == int(y.sum())
+        assert bucket.realized.roc_auc.value == pytest.approx(roc_auc_score(y, truth["probability_all"]), abs=0.002)
+
+    check()
+    labels.update({order_id: not labels[order_id] for order_id in ids[:150]})  # the company corrects some
+    upload_labels(tenant, {order_id: labels[order_id] for order_id in ids[:150]})
+    check()
+    check()  # taken in again: nothing moves twice

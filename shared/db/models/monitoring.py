@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Unicode
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, PrimaryKeyConstraint, SmallInteger, String, Unicode
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
-from shared.db.types import UtcDateTime, utcnow
+from shared.db.types import Money, UtcDateTime, utcnow
 
 
 class DriftCount(Base):
@@ -25,6 +26,35 @@ class DriftCount(Base):
     feature: Mapped[str] = mapped_column(Unicode(128))
     bin: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class DecisionCount(Base):
+    """Decisions of a model version on a day (UTC) by decision, outcome (-1: the order has no
+    label yet, 0: refused, 1: invoiced) and probability bin (`shared.ml.monitoring.SCORE_BINS`),
+    with their amount: what GET /api/monitoring reads, instead of joining the whole decision log
+    with the orders. Kept by `shared.services.outcomes`."""
+
+    __tablename__ = "decision_counts"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "model_version", "day", "decision", "outcome", "bin"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    model_version: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(7))
+    outcome: Mapped[int] = mapped_column(SmallInteger)
+    bin: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class OutcomeMark(Base):
+    """The company's upload batches up to `upload_batch_id` have had their labels taken into the
+    decision log's outcomes (`outcomes.sync`)."""
+
+    __tablename__ = "outcome_marks"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    upload_batch_id: Mapped[int] = mapped_column(Integer)
 
 
 class RetrainingRule(Base):

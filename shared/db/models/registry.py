@@ -64,6 +64,8 @@ class PredictionLog(Base):
     customer_id: Mapped[str | None] = mapped_column(Unicode(64))
     amount: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The order's label (`invoiced`) as last taken in (`shared.services.outcomes`); null: none yet.
+    outcome: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class PredictionBatch(Base):

@@ -42,9 +42,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('drift_reference', sa.JSON(), nullable=True))
+    op.create_table('decision_counts',
+    sa.Column('tenant_id', sa.Uuid(), nullable=False),
+    sa.Column('model_version', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('decision', sa.String(length=7), nullable=False),
+    sa.Column('outcome', sa.SmallInteger(), nullable=False),
+    sa.Column('bin', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_decision_counts_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('tenant_id', 'model_version', 'day', 'decision', 'outcome', 'bin', name=op.f('pk_decision_counts'))
+    )
+    op.create_table('outcome_marks',
+    sa.Column('tenant_id', sa.Uuid(), nullable=False),
+    sa.Column('upload_batch_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_outcome_marks_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_outcome_marks'))
+    )
+    with op.batch_alter_table('prediction_log', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('outcome', sa.Boolean(), nullable=True))
+    # Decisions logged before: counted, with their orders' labels, by the first monitoring query
+    # of each company (its outcome mark starts at nothing taken in; see `shared.services.outcomes`).
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('prediction_log', schema=None) as batch_op:
+        batch_op.drop_column('outcome')
+    op.drop_table('outcome_marks')
+    op.drop_table('decision_counts')
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.drop_column('drift_reference')
     op.drop_table('retraining_rules')
