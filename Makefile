@@ -39,6 +39,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/predict.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/load.py
+	$(PY) bench/monitoring.py
 
 clean:
 	rm -rf $(VENV) node_modules .data .pytest_cache

@@ -16,6 +16,7 @@ sum((a - e) * ln(a / e)) over bins of the two shares, each share smoothed as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -90,16 +91,32 @@ class Reference:
             edges[name] = cuts.tolist()
         edges[SCORE] = (np.arange(1, SCORE_DRIFT_BINS) / SCORE_DRIFT_BINS).tolist()
         reference = cls(edges, {})
-        reference.counts.update(reference.binned(X, probability))
+        counts = reference.binned(X, np.full(len(X), np.nan))
+        counts[SCORE] = _counts(np.asarray(probability, dtype="float64"), np.asarray(edges[SCORE])).tolist()
+        reference.counts.update(counts)
         return reference
 
     def binned(self, X: np.ndarray, probability: np.ndarray) -> dict[str, list[int]]:
-        """Counts per bin of each feature (columns of `X`, in the order of `edges`) and of the score."""
-        columns = [*(X[:, position] for position in range(X.shape[1])), np.asarray(probability, dtype="float64")]
-        return {
-            name: _counts(column, np.asarray(cuts)).tolist()
-            for (name, cuts), column in zip(self.edges.items(), columns, strict=True)
-        }
+        """Counts per bin of each feature (columns of `X`, in the order of `edges`) and of the score.
+
+        One searchsorted per column, then missing values and a single bincount over bins offset
+        per column for all of them: counting column by column cost 1.5 ms for 500 orders of 45
+        features, mostly per-call overhead."""
+        cuts, offsets, sizes = self._packed
+        values = np.column_stack([X, np.asarray(probability, dtype="float64")])
+        bins = np.empty(values.shape, dtype=np.int64)
+        for column, edges in enumerate(cuts):
+            bins[:, column] = np.searchsorted(edges, values[:, column], side="right")
+        bins = np.where(np.isnan(values), sizes - 1, bins) + offsets
+        counts = np.bincount(bins.ravel(), minlength=int(offsets[-1] + sizes[-1])).tolist()
+        return {name: counts[start:start + size] for name, start, size in zip(self.edges, offsets.tolist(), sizes.tolist())}
+
+    @cached_property
+    def _packed(self) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """The cuts as arrays, and each column's first bin and bin count (missing: the last)."""
+        cuts = [np.asarray(edges, dtype="float64") for edges in self.edges.values()]
+        sizes = np.array([len(edges) + 2 for edges in cuts])
+        return cuts, np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes
 
     def document(self) -> dict:
         """As stored beside the model version."""
