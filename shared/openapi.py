@@ -559,7 +559,7 @@ OPERATIONS: tuple[Operation, ...] = (
         errors={404: "model_version names no version of this company."},
         description="An outcome is the `invoiced` label a later upload gave a decided order. Every figure carries "
         "the count it rests on (`n`). AUC and KS come from scores binned in 1,000 bins (within 0.01 of exact). "
-        "Drift counters are per day (UTC): the window is widened to whole days.",
+        "Everything is counted per day (UTC): `from` and `to` select the whole days they touch.",
     ),
     Operation(
         "get_retraining",

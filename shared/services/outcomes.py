@@ -5,8 +5,7 @@ decision of that order. Joining a million decisions with the orders at each quer
 so the counts per model version, day, decision, outcome and probability bin are kept instead:
 - when decisions are indexed (`predictions.index_decisions`), each is counted with its order's
   label at that moment (`count_decisions`);
-- when labels arrive later, `sync` (run by each monitoring query for its company, and by the
-  retraining timer) takes the order batches uploaded since the company's mark, moves each
+- when labels arrive later, `sync` (run by each monitoring query for its company first) takes the order batches uploaded since the company's mark, moves each
   decision whose stored outcome differs from its order's label to its new count, and records it.
   Comparing stored with current makes a batch taken in twice harmless: the mark stays below
   batches younger than `SETTLE_SECONDS`, so one whose transaction committed after a later one
