@@ -8,7 +8,8 @@ on the rule's row:
   is then marked, so the next job needs as many labels again.
 - `age`: the active model is older than `max_model_age_days`; once per active version.
 - `drift`: PSI >= 0.25 of the score or a feature over the last `DRIFT_WINDOW` against the
-  active version's training data, on at least `MIN_DRIFT_ORDERS` orders; once per version.
+  active version's training data, on at least `MIN_DRIFT_ORDERS` orders; once per version. It is
+  announced (`drift.detected`) for every company, a job queued only with `on_drift`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from sqlalchemy.orm import Session
 from shared.config import Settings
 from shared.db import transaction
 from shared.db.locking import locked
-from shared.db.models import ModelVersion, Order, RetrainingRule, Upload
+from shared.db.models import DriftCount, ModelVersion, Order, RetrainingRule, Upload
+from shared.db.retry import retry_on_conflict
 from shared.db.types import utcnow
 from shared.errors import Conflict
 from shared.ml.monitoring import PSI_DRIFT, SCORE
@@ -57,7 +59,7 @@ def put_rule(principal: Principal, document: RuleDocument) -> RetrainingAnswer:
 
 
 def _answer(rule: RetrainingRule | None) -> RetrainingAnswer:
-    if rule is None:
+    if rule is None or rule.updated_at is None:
         return RetrainingAnswer(updated_at=None)
     return RetrainingAnswer(updated_at=rule.updated_at, **{name: getattr(rule, name) for name in _RULE_FIELDS})
 
@@ -78,14 +80,16 @@ def start_training(settings: Settings, principal: Principal) -> TrainingJobQueue
 
 
 def apply_rules(settings: Settings) -> dict[uuid.UUID, str]:
-    """The timer: every company with a rule, each in its own transaction; returns the reasons of
+    """The timer: every company with a rule, and every company that scored orders lately (whose
+    drift is announced even without a rule), each in its own transaction; returns the reasons of
     the jobs it queued, by company."""
     with transaction() as session:
-        tenants = session.scalars(select(RetrainingRule.tenant_id)).all()
+        recent = select(DriftCount.tenant_id).where(DriftCount.day >= (utcnow() - DRIFT_WINDOW).date())
+        tenants = set(session.scalars(select(RetrainingRule.tenant_id).union(recent)))
     queued = {}
-    for tenant_id in tenants:
+    for tenant_id in sorted(tenants, key=str):
         try:
-            if reason := _apply(settings, tenant_id):
+            if reason := retry_on_conflict(lambda: _apply(settings, tenant_id)):
                 queued[tenant_id] = reason
         except Exception:  # one company's fault must not keep the others' rules from running
             log.exception("retraining rule of company %s could not be applied", tenant_id)
@@ -96,7 +100,10 @@ def _apply(settings: Settings, tenant_id: uuid.UUID) -> str | None:
     with transaction() as session:
         rule = session.scalars(
             locked(select(RetrainingRule).where(RetrainingRule.tenant_id == tenant_id), RetrainingRule, "update")
-        ).one()
+        ).one_or_none()
+        if rule is None:  # the default rule, kept only for its marks (`updated_at` stays null)
+            rule = RetrainingRule(tenant_id=tenant_id, on_drift=False, auto_activate="if_better", updated_at=None)
+            session.add(rule)
         upload_id = _latest_upload(session, tenant_id)
         if upload_id is None:
             return None

@@ -52,7 +52,7 @@ def drift_of(principal) -> dict[str, float]:
         "n": version.score_drift.n, "order": [drift.psi for drift in version.feature_drift]}
 
 
-def test_a_shifted_stream_drifts_amount_and_serasa_score_and_the_rule_queues_training(tenant):
+def test_a_shifted_stream_drifts_amount_and_serasa_score_and_the_rule_queues_training(tenant, monkeypatch):
     training.run_job(get_settings(), upload_sample(tenant, orders=ORDERS, seed=SEED))
     with transaction() as session:
         reference = session.scalar(select(ModelVersion.drift_reference).where(ModelVersion.tenant_id == tenant.tenant_id))
@@ -63,7 +63,6 @@ def test_a_shifted_stream_drifts_amount_and_serasa_score_and_the_rule_queues_tra
     calm = drift_of(tenant)
     assert calm["n"] == 500 and calm["amount"] < 0.1 and calm["serasa_score"] < 0.1
     assert calm["order"] == sorted(calm["order"], reverse=True), "features by PSI, highest first"
-    retraining.put_rule(tenant, RetrainingRule(on_drift=True))
     assert retraining.apply_rules(get_settings()) == {}
 
     now = utcnow()
@@ -74,10 +73,29 @@ def test_a_shifted_stream_drifts_amount_and_serasa_score_and_the_rule_queues_tra
     shifted = drift_of(tenant)
     assert shifted["n"] == 1500 and shifted["amount"] >= 0.25 and shifted["serasa_score"] >= 0.25
 
+    announced = []
+    monkeypatch.setattr(retraining, "_announce_drift", lambda session, tenant_id, data: announced.append((tenant_id, data)))
+    retraining.put_rule(tenant, RetrainingRule(on_drift=True))
     assert retraining.apply_rules(get_settings()) == {tenant.tenant_id: "drift"}
     assert retraining.apply_rules(get_settings()) == {}, "once per active model version"
+    [(company, data)] = announced
+    assert company == tenant.tenant_id and data["model_version"] == 1
+    assert {"amount", "serasa_score"} <= {drift["feature"] for drift in data["features"]}
     assert [job.reason for job in jobs(tenant)] == ["commit", "drift"]
     assert monitoring.monitoring(other, MonitoringQuery()).versions == []
     with transaction() as session:  # counters, not orders: bounded by features x bins per day
         counters = session.scalar(select(func.count()).select_from(DriftCount).where(DriftCount.tenant_id == tenant.tenant_id))
     assert counters <= sum(len(counts) for counts in reference["counts"].values())
+
+
+def test_drift_is_announced_without_a_rule_but_queues_nothing(tenant, monkeypatch):
+    training.run_job(get_settings(), upload_sample(tenant, orders=ORDERS, seed=SEED))
+    now = utcnow()
+    lower_serasa_scores(tenant, by=200, queried_at=(now - timedelta(days=2)).isoformat())
+    predictions.predict(get_settings(), tenant, request_for(stream("S", 5.0, (now - timedelta(days=1)).isoformat())))
+    monitoring.monitoring(tenant, MonitoringQuery())  # indexes the batch into the counters
+    announced = []
+    monkeypatch.setattr(retraining, "_announce_drift", lambda session, tenant_id, data: announced.append(tenant_id))
+    assert retraining.apply_rules(get_settings()) == {} and retraining.apply_rules(get_settings()) == {}
+    assert announced == [tenant.tenant_id]
+    assert retraining.get_rule(tenant).updated_at is None, "still the default rule"

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, PrimaryKeyConstraint,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
-from shared.db.types import Money, UtcDateTime, utcnow
+from shared.db.types import Money, UtcDateTime
 
 
 class DriftCount(Base):
@@ -69,7 +69,7 @@ class RetrainingRule(Base):
     max_model_age_days: Mapped[int | None] = mapped_column(Integer)
     on_drift: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_activate: Mapped[str] = mapped_column(String(9), default="if_better")
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # null: never saved (the default rule)
     labeled_mark: Mapped[int | None] = mapped_column(Integer)
     age_version: Mapped[int | None] = mapped_column(Integer)
     drift_version: Mapped[int | None] = mapped_column(Integer)

@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('max_model_age_days', sa.Integer(), nullable=True),
     sa.Column('on_drift', sa.Boolean(), nullable=False),
     sa.Column('auto_activate', sa.String(length=9), nullable=False),
-    sa.Column('updated_at', shared.db.types.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', shared.db.types.UtcDateTime(), nullable=True),
     sa.Column('labeled_mark', sa.Integer(), nullable=True),
     sa.Column('age_version', sa.Integer(), nullable=True),
     sa.Column('drift_version', sa.Integer(), nullable=True),
