@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from shared.db import transaction
-from shared.db.models import ModelVersion, Order, PredictionBatch, TrainingJob, Upload
+from shared.db.models import ModelVersion, Order, PredictionBatch, PredictionLog, TrainingJob, Upload
 from shared.errors import NotFound
 from shared.ml.metrics import ks_statistic
 from shared.schemas.monitoring import MonitoringQuery
@@ -140,3 +140,20 @@ def test_labels_uploaded_after_the_decisions_become_their_outcomes_and_relabels_
     upload_labels(tenant, {order_id: labels[order_id] for order_id in ids[:150]})
     check()
     check()  # taken in again: nothing moves twice
+
+
+def test_decisions_logged_before_counting_existed_are_counted_by_the_first_query(tenant):
+    """As the migration leaves a company: log rows and labeled orders, no counts, no mark."""
+    rng = np.random.default_rng(11)
+    probability = rng.uniform(0, 1, 300)
+    invoiced = rng.uniform(0, 1, 300) < probability
+    with transaction() as session:
+        for i, (p, label) in enumerate(zip(probability.tolist(), invoiced.tolist(), strict=True)):
+            session.add(PredictionLog(tenant_id=tenant.tenant_id, order_id=f"P{i}", model_version=1, probability=p,
+                                      invoice=p >= 0.5, decision="invoice" if p >= 0.5 else "hold", created_at=MONDAY))
+            session.add(Order(tenant_id=tenant.tenant_id, order_id=f"P{i}", customer_id="C1", upload_id=uuid.uuid4(),
+                              ordered_at=MONDAY, amount=10, payment_term_days=0, invoiced=label))
+    [bucket] = ask(tenant).versions[0].buckets
+    assert bucket.count == 300 and bucket.realized.outcomes == 300
+    assert bucket.realized.roc_auc.value == pytest.approx(roc_auc_score(invoiced, probability), abs=0.002)
+    assert ask(tenant).versions[0].buckets == [bucket], "counted once"
