@@ -52,6 +52,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/predict.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/load.py
+	$(PY) bench/monitoring.py
 
 clean:
 	rm -rf $(VENV) node_modules console/node_modules shared/console_dist .data .pytest_cache

@@ -10,7 +10,9 @@ import gc
 
 import azure.functions as func
 
-from functions import accounts, console, docs, health, models, policy, predictions, training, uploads, webhooks
+from functions import (
+    accounts, console, docs, health, models, monitoring, policy, predictions, training, uploads, webhooks,
+)
 from functions.http_api import MAX_BODY_BYTES, refuse_large_body  # noqa: F401 - read by shared.devhost
 
 # A 500-order prediction allocates a few thousand containers that die with the request;
@@ -21,7 +23,7 @@ gc.set_threshold(10_000, 10, 10)
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for blueprint in (
-    accounts.bp, health.bp, uploads.bp, training.bp, models.bp, policy.bp, predictions.bp, webhooks.bp, docs.bp,
-    console.bp,
+    accounts.bp, health.bp, uploads.bp, training.bp, models.bp, policy.bp, predictions.bp, monitoring.bp,
+    webhooks.bp, docs.bp, console.bp,
 ):
     app.register_functions(blueprint)

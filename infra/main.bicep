@@ -50,6 +50,8 @@ param predictionLogSchedule string = '*/30 * * * * *'
 
 @description('NCRONTAB schedule of the timer that delivers webhook events and their retries.')
 param webhookDeliverySchedule string = '*/10 * * * * *'
+@description('NCRONTAB schedule of the timer that applies every company\'s retraining rule.')
+param retrainingSchedule string = '0 0 * * * *'
 
 param jwtIssuer string = 'creditgate'
 param jwtAudience string = 'creditgate-api'
@@ -205,6 +207,7 @@ var appSettings = {
   WEBHOOK_DELIVERY_SCHEDULE: webhookDeliverySchedule
   // Webhooks only to https URLs of public addresses (the SSRF guard); true only for local receivers.
   WEBHOOKS_ALLOW_PRIVATE: 'false'
+  RETRAINING_SCHEDULE: retrainingSchedule
   DATABASE_URL: 'mssql+pyodbc://@${sql.outputs.serverFqdn}:1433/${sql.outputs.databaseName}?driver=ODBC+Driver+18+for+SQL+Server&Encrypt=yes'
   JWT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.jwtKeyUri})'
   DOCUMENT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.documentHashKeyUri})'

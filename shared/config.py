@@ -108,6 +108,7 @@ class Settings(DatabaseSettings):
         default="*/30 * * * * *", validation_alias="TRAINING_MAINTENANCE_SCHEDULE"
     )
     prediction_log_schedule: str = Field(default="*/30 * * * * *", validation_alias="PREDICTION_LOG_SCHEDULE")
+    retraining_schedule: str = Field(default="0 0 * * * *", validation_alias="RETRAINING_SCHEDULE")
     # A worker's scoring contexts (`services.context_cache`): ~300 bytes a row (rows and index).
     context_cache_rows: int = Field(default=1_000_000, ge=0, validation_alias="CONTEXT_CACHE_ROWS")
     context_whole_tenant_rows: int = Field(default=200_000, ge=0, validation_alias="CONTEXT_WHOLE_TENANT_ROWS")

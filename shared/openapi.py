@@ -45,6 +45,14 @@ from shared.schemas.models import (
     PredictionSummary,
     PredictionSummaryQuery,
 )
+from shared.schemas.monitoring import (
+    MonitoringAnswer,
+    MonitoringQuery,
+    RetrainingAnswer,
+    RetrainingRule,
+    TrainingJobQueued,
+    TrainingStart,
+)
 from shared.schemas.pages import PageQuery
 from shared.schemas.reports import ModelReport
 from shared.schemas.policy import PolicyAnswer, PolicyDocument
@@ -587,6 +595,54 @@ OPERATIONS: tuple[Operation, ...] = (
         "predictions",
         {200: Answer("One item per bucket that has decisions, oldest first.", PredictionSummary)},
         query=PredictionSummaryQuery,
+    ),
+    Operation(
+        "get_monitoring",
+        "GET",
+        "/monitoring",
+        "Per model version and day or week: decisions, realized metrics from outcomes, drift",
+        "monitoring",
+        {200: Answer("Versions that decided in the window (or the one asked for), buckets oldest first; "
+                     "features by PSI, highest first.", MonitoringAnswer)},
+        query=MonitoringQuery,
+        errors={404: "model_version names no version of this company."},
+        description="An outcome is the `invoiced` label a later upload gave a decided order. Every figure carries "
+        "the count it rests on (`n`). AUC and KS come from scores binned in 1,000 bins (within 0.01 of exact). "
+        "Everything is counted per day (UTC): `from` and `to` select the whole days they touch.",
+    ),
+    Operation(
+        "get_retraining",
+        "GET",
+        "/retraining",
+        "The company's retraining rule",
+        "monitoring",
+        {200: Answer("The rule; updated_at is null while it is the default (train on commits only).", RetrainingAnswer)},
+    ),
+    Operation(
+        "put_retraining",
+        "PUT",
+        "/retraining",
+        "Set the company's retraining rule",
+        "monitoring",
+        {200: Answer("The saved rule.", RetrainingAnswer)},
+        request=RetrainingRule,
+        body_required=False,
+        examples={"weekly or on drift": {"min_new_labeled": 500, "max_model_age_days": 7, "on_drift": True,
+                                         "auto_activate": "if_better"}},
+        description="A timer (RETRAINING_SCHEDULE, hourly) checks it and queues training with reason `new_labels`, "
+        "`age` or `drift`; each fires once per occasion. Omitted fields (or no body) take their defaults.",
+    ),
+    Operation(
+        "start_training",
+        "POST",
+        "/training-jobs",
+        "Start a training by hand",
+        "training",
+        {202: Answer("Queued with reason `manual` (or the company's job already waiting).", TrainingJobQueued)},
+        request=TrainingStart,
+        body_required=False,
+        errors={409: "Nothing to train on yet: no upload was committed."},
+        examples={"empty": {}},
     ),
     Operation(
         "get_policy",

@@ -14,6 +14,7 @@ from shared.ml.encoding import FeatureEncoder
 from shared.ml.explain import LinearExplainer, TreeExplainer, explainer_for, top_reasons
 from shared.ml.frames import Columns
 from shared.ml.metrics import compute_metrics
+from shared.ml.monitoring import Reference
 from shared.ml.support import Support
 
 
@@ -24,6 +25,7 @@ class Predictions:
     invoice: np.ndarray
     reasons: list[list[dict]]
     support_gaps: list[str | None]  # per order, why it is outside the training data's support
+    drift_counts: dict[str, list[int]] | None = None  # per feature and `score`, orders per reference bin
 
     def records(self) -> list[dict]:
         """The per-order objects of the predictions API (DESIGN §4), JSON-able."""
@@ -47,9 +49,9 @@ class CreditModel:
     Features may lack columns the model knows (e.g. an attribute no scored customer has): they are
     treated as missing. Columns the model never saw are ignored.
 
-    `validation_curve` (precision targets -> cutoffs) and `support` come from training; models
-    trained before they existed have neither (None): their threshold is then the only cutoff,
-    and no order is found outside their support.
+    `validation_curve` (precision targets -> cutoffs), `support` and `reference` (drift bins)
+    come from training; models trained before they existed have none (None): their threshold is
+    then the only cutoff, no order is found outside their support, and nothing counts drift.
     """
 
     encoder: FeatureEncoder
@@ -60,6 +62,7 @@ class CreditModel:
     metrics: dict = field(default_factory=dict)
     validation_curve: PrecisionCurve | None = None
     support: Support | None = None
+    reference: Reference | None = None
     explainer: LinearExplainer | TreeExplainer = field(init=False, repr=False)
 
     @classmethod
@@ -87,6 +90,7 @@ class CreditModel:
             invoice=probability >= self.threshold,
             reasons=top_reasons(features, self.encoder.columns_, raw, contributions, missing=np.isnan(X)),
             support_gaps=self.support.gaps(X) if self.support is not None else [None] * len(X),
+            drift_counts=self.reference.binned(X, probability) if self.reference is not None else None,
         )
 
     def evaluate(self, features: Columns, labels: pd.Series | np.ndarray) -> dict:

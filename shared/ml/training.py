@@ -33,6 +33,7 @@ from shared.ml.features import build_features
 from shared.ml.frames import TenantHistory
 from shared.ml.metrics import compute_metrics, youden_threshold
 from shared.ml.model import CreditModel
+from shared.ml.monitoring import Reference
 from shared.ml.report import model_report
 from shared.ml.support import Support
 from shared.schemas.policy import DEFAULT_TARGETS
@@ -58,6 +59,10 @@ class TrainingResult:
     holdout_probability: np.ndarray  # by the model refitted on every order before the holdout
     model_report: dict  # `shared.ml.report.model_report`, stored beside the model version
     cutoffs: Cutoffs  # at the default policy's precision targets, on the validation predictions
+
+    @property
+    def drift_reference(self) -> dict:
+        return self.model.reference.document()
 
     def report(self) -> dict:
         """Everything JSON-able about the run (for the model registry and the artifact manifest)."""
@@ -185,6 +190,9 @@ def _train(data: TrainingData, seed: int, candidates: Sequence[Candidate]) -> Tr
         metrics=holdout_metrics,
         validation_curve=curve,
         support=Support.of(X, data.encoder.columns_, ~categorical),
+        # Scores of the holdout as the model tested on it saw them: out of sample, like the
+        # scores of new orders (in-sample scores of a boosted model are overconfident).
+        reference=Reference.of(X, data.encoder.columns_, categorical, holdout_probability),
     )
     stage_seconds["refit"] = clock.lap()
     report = model_report(y[holdout], holdout_probability, model.explainer, X[holdout], data.encoder.columns_)

@@ -17,11 +17,12 @@ from sqlalchemy import delete, insert, select
 from shared.config import Settings
 from shared.db import get_engine, transaction
 from shared.db.locking import locked
+from shared.db.retry import retry_on_conflict
 from shared.db.models import PredictionBatch, PredictionLog
 from shared.db.types import utcnow
 from shared.schemas.models import PredictionRequest, PredictionResponse
 from shared.security import Principal
-from shared.services import model_loader, policy
+from shared.services import drift, model_loader, outcomes, policy
 from shared.services.models import find_artifact
 from shared.services.scoring import context_for, features_for
 
@@ -60,6 +61,8 @@ def predict(settings: Settings, principal: Principal, request: PredictionRequest
         "decision": decisions, "customer_id": [order.customer_id for order in orders],
         "amount": features["amount"].tolist(),
     }
+    if scored.drift_counts is not None:  # added to the day's drift counters when the batch is indexed
+        logged["drift"] = scored.drift_counts
     with get_engine().begin() as connection:
         connection.execute(
             _LOG_BATCH,
@@ -80,25 +83,35 @@ def index_decisions(tenant_id: uuid.UUID | None = None) -> int:
     """
     moved = 0
     while True:
-        with transaction() as session:
-            query = select(PredictionBatch).order_by(PredictionBatch.id).limit(INDEXED_PER_TRANSACTION)
-            if tenant_id is not None:
-                query = query.where(PredictionBatch.tenant_id == tenant_id)
-            mode = "skip_locked" if tenant_id is None else "update"
-            batches = session.scalars(locked(query, PredictionBatch, mode)).all()
-            if not batches:
-                return moved
-            rows = [row for batch in batches for row in _logged_rows(batch)]
-            session.connection().execute(_LOG_ROWS, rows)
-            session.execute(
-                delete(PredictionBatch).where(PredictionBatch.id.in_([batch.id for batch in batches])),
-                execution_options={"synchronize_session": False},
-            )
-            moved += len(rows)
-        if len(batches) < INDEXED_PER_TRANSACTION:
+        count, full = retry_on_conflict(lambda: _index_some(tenant_id))
+        moved += count
+        if not full:
             return moved
         if tenant_id is None:
             time.sleep(TIMER_PAUSE_SECONDS)
+
+
+def _index_some(tenant_id: uuid.UUID | None) -> tuple[int, bool]:
+    """One transaction of `index_decisions`: decisions moved, and whether a full set of batches
+    was found (more may wait). The decisions are counted for monitoring (`outcomes`) and their
+    drift counts added (`drift`); retried whole when it loses a race for a new counter."""
+    with transaction() as session:
+        query = select(PredictionBatch).order_by(PredictionBatch.id).limit(INDEXED_PER_TRANSACTION)
+        if tenant_id is not None:
+            query = query.where(PredictionBatch.tenant_id == tenant_id)
+        mode = "skip_locked" if tenant_id is None else "update"
+        batches = session.scalars(locked(query, PredictionBatch, mode)).all()
+        if not batches:
+            return 0, False
+        rows = [row for batch in batches for row in _logged_rows(batch)]
+        outcomes.count_decisions(session, rows)
+        session.connection().execute(_LOG_ROWS, rows)
+        drift.add_counts(session, batches)
+        session.execute(
+            delete(PredictionBatch).where(PredictionBatch.id.in_([batch.id for batch in batches])),
+            execution_options={"synchronize_session": False},
+        )
+        return len(rows), len(batches) == INDEXED_PER_TRANSACTION
 
 
 def _logged_rows(batch: PredictionBatch) -> list[dict]:

@@ -43,6 +43,7 @@ from shared.ml.errors import TrainingError
 from shared.services import outbox, webhooks
 from shared.services.history import load_history
 from shared.services.model_loader import load_version
+from shared.services.retraining import auto_activate
 from shared.services.training_jobs import lock_company
 
 log = logging.getLogger(__name__)
@@ -364,8 +365,16 @@ def _register(settings, job_id, attempt, tenant_id, result, manifest, uri, compa
         if job is None:
             raise _LostJob
         version = (session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.tenant_id == tenant_id)) or 0) + 1
-        # Champion/challenger: the new model takes over unless the active one does better on the new holdout.
-        activate = comparison is None or comparison["challenger"] >= comparison["champion"]
+        # The company's rule (`retraining.auto_activate`): by default champion/challenger, the new
+        # model taking over unless the active one does better on the new holdout; with `never`
+        # only a company's first model is activated (nothing else could answer).
+        mode = auto_activate(session, tenant_id)
+        if mode == "if_better":
+            activate = comparison is None or comparison["challenger"] >= comparison["champion"]
+        else:
+            activate = mode == "always" or session.scalar(
+                select(ModelVersion.id).where(ModelVersion.tenant_id == tenant_id, ModelVersion.active.is_(True))
+            ) is None
         if activate:
             session.execute(
                 update(ModelVersion).where(ModelVersion.tenant_id == tenant_id, ModelVersion.active.is_(True)).values(active=False)
@@ -377,7 +386,7 @@ def _register(settings, job_id, attempt, tenant_id, result, manifest, uri, compa
                 threshold=result.threshold, metrics=result.holdout_metrics, leaderboard=result.leaderboard,
                 features=result.features, row_counts=result.row_counts, champion_comparison=comparison,
                 data_from=first, data_to=last, artifact_uri=uri, sha256=manifest["sha256"], active=activate,
-                report=result.model_report,
+                report=result.model_report, drift_reference=result.drift_reference,
             )
         )
         _end(session, settings, job, status="succeeded", model_version=version)

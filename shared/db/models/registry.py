@@ -33,6 +33,9 @@ class ModelVersion(Base):
     # The holdout report (`shared.ml.report`): tens of KB, so loaded only when read (GET .../report).
     # Null for versions trained before reports existed.
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    # The training data's histograms (`shared.ml.monitoring.Reference`): {"edges", "counts"} by
+    # feature and `score`. Null for versions trained before drift monitoring existed.
+    drift_reference: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     data_from: Mapped[datetime] = mapped_column(UtcDateTime)
     data_to: Mapped[datetime] = mapped_column(UtcDateTime)
     artifact_uri: Mapped[str] = mapped_column(String(1000))
@@ -61,6 +64,8 @@ class PredictionLog(Base):
     customer_id: Mapped[str | None] = mapped_column(Unicode(64))
     amount: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The order's label (`invoiced`) as last taken in (`shared.services.outcomes`); null: none yet.
+    outcome: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class PredictionBatch(Base):
