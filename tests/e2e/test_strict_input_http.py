@@ -34,6 +34,8 @@ def operations(devhost, caller) -> list[tuple[str, str, dict]]:
         "upload_id": upload_id,
         "job_id": str(uuid.uuid4()),
         "key_id": str(uuid.uuid4()),
+        "webhook_id": str(uuid.uuid4()),
+        "path": "models",
         "dataset": "orders",
         "version": "1",
         "asset": "swagger-ui.css",
