@@ -42,11 +42,15 @@ def train(event: func.EventHubEvent) -> None:
 
 @bp.timer_trigger(arg_name="timer", schedule="%TRAINING_MAINTENANCE_SCHEDULE%", run_on_startup=True)
 def training_maintenance(timer: func.TimerRequest) -> None:
-    """Relays outbox rows the commit could not publish, requeues jobs whose lease expired and
-    wakes jobs whose backoff after a transient fault has passed."""
+    """Relays outbox rows the commit could not publish, requeues jobs whose lease expired, wakes
+    jobs whose backoff after a transient fault has passed, and (local events) runs what is queued."""
     settings = config.get_settings()
     requeued = training.requeue_expired(settings)
     woken = training.wake_due_retries(settings)
     relayed = outbox.relay(settings)
-    if requeued or woken or relayed:
-        log.info("maintenance: %d jobs requeued, %d retries due, %d events relayed", requeued, woken, relayed)
+    ran = training.run_local_events(settings)
+    if requeued or woken or relayed or ran:
+        log.info(
+            "maintenance: %d jobs requeued, %d retries due, %d events relayed, %d local events run",
+            requeued, woken, relayed, ran,
+        )

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from shared.adapters.events import event_source_from_settings
 from shared.adapters.model_store import model_store_from_settings
 from shared.config import Settings
 from shared.db import reading, transaction
@@ -76,6 +77,26 @@ def handle_event(settings: Settings, body: bytes) -> None:
         return
     if event.type == "training.requested":
         run_job(settings, event.job_id)
+
+
+def run_local_events(settings: Settings) -> int:
+    """Runs the training events waiting on the in-process bus (EVENTS_BACKEND=local); returns how
+    many. The devhost's trigger loop reads that bus, but under `func start` nothing does (the
+    Functions host's Event Hub trigger listens to Event Hubs), so the maintenance timer takes them
+    there. Both may: the claim is conditional, so an event taken twice trains once."""
+    if settings.events_backend != "local":
+        return 0
+    source = event_source_from_settings(settings, settings.training_event_hub, settings.training_consumer_group)
+    ran = 0
+    try:
+        while events := source.receive(max_events=16, timeout=0):
+            for event in events:
+                handle_event(settings, event.body)
+            source.ack(events)
+            ran += len(events)
+    finally:
+        source.close()
+    return ran
 
 
 def run_job(settings: Settings, job_id: uuid.UUID) -> list[uuid.UUID]:

@@ -4,7 +4,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from azure.functions.timer import TimerRequest
 from sqlalchemy import select, update
+
+from functions.training import training_maintenance
 
 from shared.config import get_settings
 from shared.db import transaction
@@ -92,3 +95,13 @@ def test_the_commit_relays_its_event_once(tenant):
     assert event.published_at is not None and event.payload["job_id"] == str(job_id)
     assert outbox.relay(get_settings()) == 0, "nothing is left to publish"
     assert training_jobs.get_training_job(tenant, job_id).status == "queued"
+
+
+def test_without_a_devhost_the_maintenance_timer_runs_local_events(tenant):
+    """`func start` with EVENTS_BACKEND=local: nothing but the timer reads the in-process bus."""
+    job_id = upload_sample(tenant, orders=400)
+    assert training_jobs.get_training_job(tenant, job_id).status == "queued"
+    training_maintenance(TimerRequest(past_due=False))
+    job = training_jobs.get_training_job(tenant, job_id)
+    assert job.status == "succeeded" and job.model_version == 1
+    assert training.run_local_events(get_settings()) == 0, "the bus is empty: the event was taken once"
