@@ -22,7 +22,7 @@ interface Summary {
 }
 
 export const decisionName = (decision: string): string => t(`decision_${decision}` as Key);
-const DECISION_COLORS: Record<Decision, string> = { invoice: COLORS.invoiced, review: COLORS.grey, hold: COLORS.refused };
+export const DECISION_COLORS: Record<Decision, string> = { invoice: COLORS.invoiced, review: COLORS.grey, hold: COLORS.refused };
 
 function rows(records: Record_[]): Child[][] {
   return records.map((r) => [
