@@ -358,6 +358,7 @@ def test_the_overview_alerts_on_a_failed_training(page, devhost) -> None:
     order = {"order_id": "O1", "customer_id": "C1", "ordered_at": "2025-01-02T10:00:00", "amount": 10.5, "invoiced": True}
     with devhost.client(headers=headers) as client:
         upload = client.post("/uploads", json={}).raise_for_status().json()
+        client.post(f"/uploads/{upload['upload_id']}/customers", json={"batch": 1, "items": [{"customer_id": "C1"}]}).raise_for_status()
         client.post(f"/uploads/{upload['upload_id']}/orders", json={"batch": 1, "items": [order]}).raise_for_status()
         commit = client.post(f"/uploads/{upload['upload_id']}/commit", json={"train": True}).raise_for_status().json()
         assert wait_for_job(client, commit["training_job_id"], timeout=60)["status"] == "failed"  # one labeled order
