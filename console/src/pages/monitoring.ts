@@ -103,7 +103,7 @@ function psiChart(version: VersionMonitoring, shown: Drift[]): HTMLElement {
       responsive: true,
       maintainAspectRatio: false,
       plugins: { legend: { display: false } },
-      scales: { x: { min: 0, max: top, title: { display: true, text: t("psiAxis") } } },
+      scales: { x: { min: 0, max: top, title: { display: true, text: t("psiAxis") } }, y: { ticks: { autoSkip: false, font: { size: 11 } } } },
     },
     plugins: [psiMarks],
   };

@@ -12,8 +12,10 @@ interface Upload {
   datasets: Record<string, { items: number }>;
 }
 
-/** The days the overview's drift alerts look back on. */
+/** The days the overview's drift alerts look back on, and the scored orders a PSI needs to count
+ * (as for the retraining rule's drift: on a handful of orders any mix looks like drift). */
 const ALERT_DAYS = 7;
+const ALERT_MIN_ORDERS = 100;
 
 /** Alerts: the active model's score or features drifting over the last days, a failed last job. */
 async function alerts(active: ModelSummary | undefined, job: Job | undefined): Promise<HTMLElement | null> {
@@ -24,7 +26,7 @@ async function alerts(active: ModelSummary | undefined, job: Job | undefined): P
   if (active) {
     const from = new Date(Date.now() - ALERT_DAYS * 86_400_000).toISOString().slice(0, 10);
     const answer = await monitoring(new URLSearchParams({ model_version: String(active.version), from: `${from}T00:00:00Z` }));
-    for (const drift of answer.versions.flatMap(drifts).filter((d) => d.psi >= PSI_WARNING)) {
+    for (const drift of answer.versions.flatMap(drifts).filter((d) => d.psi >= PSI_WARNING && d.n >= ALERT_MIN_ORDERS)) {
       const key = drift.status === "drift" ? "alertDrift" : "alertWarning";
       found.push(h("li", { class: `alert ${drift.status}`, "data-psi-status": drift.status },
         h("a", { href: "monitoring" }, t(key, { feature: featureName(drift), psi: number(drift.psi, 3), version: active.version }))));
