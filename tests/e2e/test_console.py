@@ -353,20 +353,25 @@ def test_another_company_sees_none_of_the_first_ones_data(page, devhost) -> None
     assert "segredo-da-outra" not in page.content()
 
 
-def test_the_overview_alerts_on_a_failed_training(page, devhost) -> None:
+def test_training_started_by_hand_that_fails_is_an_alert_on_the_overview(page, devhost) -> None:
     headers = devhost.signup()
     order = {"order_id": "O1", "customer_id": "C1", "ordered_at": "2025-01-02T10:00:00", "amount": 10.5, "invoiced": True}
     with devhost.client(headers=headers) as client:
         upload = client.post("/uploads", json={}).raise_for_status().json()
         client.post(f"/uploads/{upload['upload_id']}/customers", json={"batch": 1, "items": [{"customer_id": "C1"}]}).raise_for_status()
         client.post(f"/uploads/{upload['upload_id']}/orders", json={"batch": 1, "items": [order]}).raise_for_status()
-        commit = client.post(f"/uploads/{upload['upload_id']}/commit", json={"train": True}).raise_for_status().json()
-        assert wait_for_job(client, commit["training_job_id"], timeout=60)["status"] == "failed"  # one labeled order
-    page.goto(console_url(devhost) + "signin")
-    page.evaluate("(token) => sessionStorage.setItem('creditgate.token', token)", headers["Authorization"].removeprefix("Bearer "))
-    page.goto(console_url(devhost))
-    alert = page.get_by_role("link", name=re.compile("^O último treinamento falhou"))
-    alert.wait_for()
+        client.post(f"/uploads/{upload['upload_id']}/commit", json={"train": False}).raise_for_status()
+        page.goto(console_url(devhost) + "signin")
+        page.evaluate("(token) => sessionStorage.setItem('creditgate.token', token)", headers["Authorization"].removeprefix("Bearer "))
+        page.goto(console_url(devhost) + "monitoring")
+        page.get_by_text("Nenhuma decisão no período.").wait_for()
+        page.get_by_role("button", name="Treinar agora").click()
+        page.get_by_text("Treinamento na fila.").wait_for()
+        (job,) = client.get("/training-jobs").json()["items"]
+        assert job["reason"] == "manual"
+        assert wait_for_job(client, job["job_id"], timeout=60)["status"] == "failed"  # one labeled order
+    page.get_by_role("link", name="Visão geral").click()
+    page.get_by_role("link", name=re.compile("^O último treinamento falhou")).wait_for()
     assert "too little data" in page.locator(".alerts").inner_text()
     check_page(page, "overview-alert")
 
