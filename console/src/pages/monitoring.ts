@@ -3,7 +3,7 @@ import { api, describe } from "../api";
 import { chartFigure, COLORS } from "../charts";
 import { field, h, notice, table, type Child } from "../dom";
 import { date, number, percent, t, type Key } from "../i18n";
-import { DECISIONS, decisionName, DECISION_COLORS } from "./decisions";
+import { DECISIONS, decisionName, DECISION_COLORS, setDays } from "./decisions";
 import type { ModelSummary } from "./models";
 
 export const PSI_WARNING = 0.1;
@@ -165,10 +165,9 @@ function filters(models: ModelSummary[]): HTMLFormElement {
 function query(form: HTMLFormElement): URLSearchParams {
   const params = new URLSearchParams();
   const data = new FormData(form);
-  const [version, from, to] = ["model_version", "from", "to"].map((name) => String(data.get(name) ?? ""));
+  const version = String(data.get("model_version") ?? "");
   if (version) params.set("model_version", version);
-  if (from) params.set("from", `${from}T00:00:00Z`);
-  if (to) params.set("to", new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString());
+  setDays(params, data);
   params.set("bucket", String(data.get("bucket") ?? "day"));
   return params;
 }

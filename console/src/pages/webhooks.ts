@@ -1,5 +1,5 @@
 import { api, describe } from "../api";
-import { confirmDialog, field, h, notice, table } from "../dom";
+import { confirmDialog, field, h, notice, shownOnce, table } from "../dom";
 import { dateTime, number, t, type Key } from "../i18n";
 
 const EVENTS = ["upload.committed", "training.succeeded", "training.failed", "model.activated", "drift.detected"] as const;
@@ -98,8 +98,7 @@ export async function webhooksPage(): Promise<HTMLElement> {
     try {
       const events = boxes.filter((box) => box.checked).map((box) => box.value);
       const created = await api<Webhook & { secret: string }>("POST", "webhooks", { url: url.value.trim(), events });
-      const shown = h("input", { id: "new-secret", readonly: true, value: created.secret, size: 60 });
-      status.replaceChildren(h("div", { class: "notice", role: "status" }, h("p", {}, t("secretShownOnce")), field(t("newSecret"), shown)));
+      status.replaceChildren(shownOnce(t("secretShownOnce"), t("newSecret"), "new-secret", created.secret));
       url.value = "";
       await refresh();
     } catch (error) {
