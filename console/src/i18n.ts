@@ -225,8 +225,9 @@ const pt = {
   trainingQueued: "Treinamento na fila.",
   // overview alerts
   alerts: "Alertas",
-  alertDrift: "Deriva em {feature} (PSI {psi}) no modelo v{version}",
-  alertWarning: "Atenção: {feature} mudou (PSI {psi}) no modelo v{version}",
+  alertDrift: "Deriva (PSI ≥ 0,25) no modelo v{version}: {features}",
+  alertWarning: "Atenção (PSI ≥ 0,1) no modelo v{version}: {features}",
+  andMore: "e mais {count}",
   alertJobFailed: "O último treinamento falhou ({when})",
   // webhooks
   webhooks: "Webhooks",
@@ -470,8 +471,9 @@ const en: Record<Key, string> = {
   trainNow: "Train now",
   trainingQueued: "Training queued.",
   alerts: "Alerts",
-  alertDrift: "Drift in {feature} (PSI {psi}) on model v{version}",
-  alertWarning: "Warning: {feature} changed (PSI {psi}) on model v{version}",
+  alertDrift: "Drift (PSI ≥ 0.25) on model v{version}: {features}",
+  alertWarning: "Warning (PSI ≥ 0.1) on model v{version}: {features}",
+  andMore: "and {count} more",
   alertJobFailed: "The last training failed ({when})",
   webhooks: "Webhooks",
   webhooksIntro: "Tell your ERP when something happens: each event is POSTed, signed with the webhook's secret.",

@@ -229,6 +229,7 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
     labeled = {**list(sample.records("orders"))[-1], "order_id": order_id, "invoiced": True}
     check_monitoring_page(page, devhost, labeled, active_version=inactive)
     check_webhooks_page(page)
+    check_drift_alert(page, devhost, active_version=inactive)
 
     page.get_by_role("link", name="Chaves de API").click()
     page.get_by_label("Nome da chave").fill("ERP")
@@ -302,6 +303,23 @@ def check_monitoring_page(page, devhost, labeled: dict, active_version: int) -> 
     with devhost.client(headers=bearer) as client:
         rule = client.get("/retraining").json()
     assert (rule["min_new_labeled"], rule["on_drift"], rule["auto_activate"]) == (250, True, "never")
+
+
+def check_drift_alert(page, devhost, active_version: int) -> None:
+    """120 orders unlike any the model trained on (customers without data, huge amounts): the
+    overview shows the active model's drift."""
+    bearer = {"Authorization": "Bearer " + page.evaluate("sessionStorage.getItem('creditgate.token')")}
+    strange = [
+        {"order_id": f"DERIVA-{i}", "customer_id": f"SEM-CADASTRO-{i}", "ordered_at": f"{date.today()}T10:00:00", "amount": 9_000_000.0 + i}
+        for i in range(120)
+    ]
+    with devhost.client(headers=bearer) as client:
+        client.post("/predictions", json={"orders": strange}).raise_for_status()
+    page.get_by_role("link", name="Visão geral").click()
+    alert = page.get_by_role("link", name=re.compile(rf"^Deriva \(PSI ≥ 0,25\) no modelo v{active_version}: "))
+    alert.wait_for()
+    assert re.fullmatch(r".*: [^,]+ \(\d+,\d\d\), [^,]+ \(\d+,\d\d\), [^,]+ \(\d+,\d\d\) e mais \d+", alert.inner_text())
+    check_page(page, "overview-drift")
 
 
 def check_webhooks_page(page) -> None:

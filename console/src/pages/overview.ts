@@ -16,6 +16,8 @@ interface Upload {
  * (as for the retraining rule's drift: on a handful of orders any mix looks like drift). */
 const ALERT_DAYS = 7;
 const ALERT_MIN_ORDERS = 100;
+/** Features named in an alert; the rest are counted. */
+const ALERT_NAMED = 3;
 
 /** Alerts: the active model's score or features drifting over the last days, a failed last job. */
 async function alerts(active: ModelSummary | undefined, job: Job | undefined): Promise<HTMLElement | null> {
@@ -26,10 +28,14 @@ async function alerts(active: ModelSummary | undefined, job: Job | undefined): P
   if (active) {
     const from = new Date(Date.now() - ALERT_DAYS * 86_400_000).toISOString().slice(0, 10);
     const answer = await monitoring(new URLSearchParams({ model_version: String(active.version), from: `${from}T00:00:00Z` }));
-    for (const drift of answer.versions.flatMap(drifts).filter((d) => d.psi >= PSI_WARNING && d.n >= ALERT_MIN_ORDERS)) {
-      const key = drift.status === "drift" ? "alertDrift" : "alertWarning";
-      found.push(h("li", { class: `alert ${drift.status}`, "data-psi-status": drift.status },
-        h("a", { href: "monitoring" }, t(key, { feature: featureName(drift), psi: number(drift.psi, 3), version: active.version }))));
+    const shifted = answer.versions.flatMap(drifts).filter((d) => d.psi >= PSI_WARNING && d.n >= ALERT_MIN_ORDERS).sort((a, b) => b.psi - a.psi);
+    for (const status of ["drift", "warning"] as const) {
+      const these = shifted.filter((d) => d.status === status);
+      if (!these.length) continue;
+      const named = these.slice(0, ALERT_NAMED).map((d) => `${featureName(d)} (${number(d.psi, 2)})`).join(", ");
+      const more = these.length > ALERT_NAMED ? ` ${t("andMore", { count: these.length - ALERT_NAMED })}` : "";
+      found.push(h("li", { class: `alert ${status}`, "data-psi-status": status },
+        h("a", { href: "monitoring" }, t(status === "drift" ? "alertDrift" : "alertWarning", { version: active.version, features: named + more }))));
     }
   }
   return found.length ? h("section", { "aria-labelledby": "alerts" }, h("h2", { id: "alerts" }, t("alerts")), h("ul", { class: "alerts" }, ...found)) : null;
