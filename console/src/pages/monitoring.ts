@@ -108,7 +108,7 @@ function psiChart(version: VersionMonitoring, shown: Drift[]): HTMLElement {
     plugins: [psiMarks],
   };
   return chartFigure(`chart-psi-v${version.model_version}`, t("psiChart"), config as ChartConfiguration,
-    shown.map((d) => `${featureName(d)} ${number(d.psi, 3)}`).join(", "));
+    shown.map((d) => `${featureName(d)} ${number(d.psi, 3)}`).join(", "), true);
 }
 
 /** A realized figure with the outcomes it rests on; a small sample says so. */
@@ -135,8 +135,12 @@ function driftTable(shown: Drift[]): HTMLElement {
   );
 }
 
+/** The PSI chart draws this many bars (the table lists every feature). */
+const CHARTED = 16;
+
 function versionSection(version: VersionMonitoring): HTMLElement {
-  const shown = drifts(version).slice(0, 16);
+  const all = drifts(version);
+  const shown = all.slice(0, CHARTED);
   return h(
     "section",
     { class: "card", "aria-labelledby": `monitoring-v${version.model_version}` },
@@ -144,7 +148,7 @@ function versionSection(version: VersionMonitoring): HTMLElement {
     h("div", { class: "charts" }, version.buckets.length ? mixChart(version) : null, shown.length ? psiChart(version, shown) : null),
     shown.length ? null : notice(t("noDrift")),
     realizedTable(version),
-    shown.length ? driftTable(shown) : null,
+    all.length ? driftTable(all) : null,
   );
 }
 
