@@ -42,6 +42,12 @@ export function table(headers: string[], rows: Child[][], caption?: string): HTM
   );
 }
 
+/** A secret the API answers once (a key, a webhook's secret), in a read-only field to copy. */
+export function shownOnce(message: string, label: string, id: string, value: string): HTMLElement {
+  const shown = h("input", { id, readonly: true, value, size: 60 });
+  return h("div", { class: "notice", role: "status" }, h("p", {}, message), field(label, shown));
+}
+
 /** A message announced to screen readers; `kind` error is an alert. */
 export function notice(text: string, kind: "info" | "error" = "info"): HTMLElement {
   return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);

@@ -12,6 +12,8 @@ import { tryPage } from "./pages/try";
 import { policyPage } from "./pages/policy";
 import { decisionsPage } from "./pages/decisions";
 import { keysPage } from "./pages/keys";
+import { monitoringPage } from "./pages/monitoring";
+import { webhooksPage } from "./pages/webhooks";
 
 const NAV: [string, Key][] = [
   ["", "overview"],
@@ -20,8 +22,10 @@ const NAV: [string, Key][] = [
   ["models", "models"],
   ["policy", "policy"],
   ["decisions", "decisions"],
+  ["monitoring", "monitoring"],
   ["try", "try"],
   ["keys", "keys"],
+  ["webhooks", "webhooks"],
 ];
 
 route(/^signin$/, signInPage, true);
@@ -35,6 +39,8 @@ route(/^policy$/, policyPage);
 route(/^decisions$/, decisionsPage);
 route(/^try$/, tryPage);
 route(/^keys$/, keysPage);
+route(/^monitoring$/, monitoringPage);
+route(/^webhooks$/, webhooksPage);
 
 let expired = false;
 whenUnauthorized(() => {

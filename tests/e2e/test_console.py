@@ -1,8 +1,9 @@
 """The console in a real browser (Debian's Chromium driven by Playwright) against a devhost: a
 company signs up, uploads its history from `;`-separated CSV files with decimal commas, watches the
-training, reads its model's charts, tries a decision and manages an API key; a stale session
-returns to sign-in and another company sees none of it. axe-core checks every page, and a
-screenshot of each is written under .data/screenshots/ for a person to look at."""
+training, reads its model's charts, tries a decision, watches its monitoring, sets its retraining
+rule and manages an API key and a webhook; a stale session returns to sign-in and another company
+sees none of it. axe-core checks every page, and a screenshot of each is written under
+.data/screenshots/ for a person to look at."""
 
 from __future__ import annotations
 
@@ -221,10 +222,14 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
     assert_chart_drawn(page, "chart-waterfall")
     check_page(page, "try")
 
+    order_id = page.get_by_label("Código do pedido").input_value()
     if DECISION_POLICY:
-        order_id = page.get_by_label("Código do pedido").input_value()
         check_policy_changes_the_next_decision(page, devhost)
         check_decisions_page(page, order_id)
+    labeled = {**list(sample.records("orders"))[-1], "order_id": order_id, "invoiced": True}
+    check_monitoring_page(page, devhost, labeled, active_version=inactive)
+    check_webhooks_page(page)
+    check_drift_alert(page, devhost, active_version=inactive)
 
     page.get_by_role("link", name="Chaves de API").click()
     page.get_by_label("Nome da chave").fill("ERP")
@@ -273,6 +278,73 @@ def check_decisions_page(page, order_id: str) -> None:
     check_page(page, "decisions")
 
 
+def check_monitoring_page(page, devhost, labeled: dict, active_version: int) -> None:
+    """The flow's decisions drawn per day with the PSI of each feature; the one order labeled
+    since shows its realized figures as a small sample; the retraining rule saves."""
+    bearer = {"Authorization": "Bearer " + page.evaluate("sessionStorage.getItem('creditgate.token')")}
+    with devhost.client(headers=bearer) as client:
+        upload = client.post("/uploads", json={}).raise_for_status().json()
+        client.post(f"/uploads/{upload['upload_id']}/orders", json={"batch": 1, "items": [labeled]}).raise_for_status()
+        client.post(f"/uploads/{upload['upload_id']}/commit", json={"train": False}).raise_for_status()
+    page.get_by_role("link", name="Monitoramento").click()
+    assert_chart_drawn(page, f"chart-mix-v{active_version}")
+    assert_chart_drawn(page, f"chart-psi-v{active_version}")
+    small = page.locator(f"#monitoring-v{active_version} ~ table .small-sample").first
+    assert re.fullmatch(r".* \(n = [1-9]\d?\) amostra pequena", small.inner_text())
+    statuses = page.locator("[data-psi-status]").evaluate_all("spans => spans.map((s) => s.dataset.psiStatus)")
+    assert statuses and set(statuses) <= {"stable", "warning", "drift"}
+    check_page(page, "monitoring")
+
+    page.get_by_label("Treinar após novos pedidos rotulados").fill("250")
+    page.get_by_label("Treinar quando houver deriva").check()
+    page.get_by_label("O novo modelo assume").select_option("never")
+    page.get_by_role("button", name="Salvar regra").click()
+    page.get_by_text("Regra de retreino salva.").wait_for()
+    with devhost.client(headers=bearer) as client:
+        rule = client.get("/retraining").json()
+    assert (rule["min_new_labeled"], rule["on_drift"], rule["auto_activate"]) == (250, True, "never")
+
+
+def check_drift_alert(page, devhost, active_version: int) -> None:
+    """120 orders unlike any the model trained on (customers without data, huge amounts): the
+    overview shows the active model's drift."""
+    bearer = {"Authorization": "Bearer " + page.evaluate("sessionStorage.getItem('creditgate.token')")}
+    strange = [
+        {"order_id": f"DERIVA-{i}", "customer_id": f"SEM-CADASTRO-{i}", "ordered_at": f"{date.today()}T10:00:00", "amount": 9_000_000.0 + i}
+        for i in range(120)
+    ]
+    with devhost.client(headers=bearer) as client:
+        client.post("/predictions", json={"orders": strange}).raise_for_status()
+    page.get_by_role("link", name="Visão geral").click()
+    alert = page.get_by_role("link", name=re.compile(rf"^Deriva \(PSI ≥ 0,25\) no modelo v{active_version}: "))
+    alert.wait_for()
+    assert re.fullmatch(r".*: [^,]+ \(\d+,\d\d\), [^,]+ \(\d+,\d\d\), [^,]+ \(\d+,\d\d\) e mais \d+", alert.inner_text())
+    check_page(page, "overview-drift")
+
+
+def check_webhooks_page(page) -> None:
+    """A webhook to a local receiver: created with its secret shown once, listed, its (empty)
+    delivery log read, then deleted through the confirmation."""
+    hook = "http://127.0.0.1:9/hook"
+    page.get_by_role("link", name="Webhooks").click()
+    page.get_by_label("URL", exact=True).fill(hook)
+    page.get_by_label("Deriva detectada").uncheck()
+    page.get_by_role("button", name="Criar webhook").click()
+    secret = page.locator("#new-secret").input_value()
+    assert secret.startswith("whsec_")
+    row = page.get_by_role("row", name=hook)
+    assert "Modelo ativado" in row.inner_text() and "Deriva detectada" not in row.inner_text()
+    check_page(page, "webhooks")
+    page.get_by_role("button", name=f"Entregas: {hook}").click()
+    page.get_by_text(f"Entregas para {hook}").wait_for()
+    page.reload()
+    page.get_by_role("row", name=hook).wait_for()
+    assert secret not in page.content()  # shown once
+    page.get_by_role("button", name=f"Excluir: {hook}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Excluir").click()
+    page.get_by_text("Nenhum webhook ainda.").wait_for()
+
+
 def test_an_expired_token_returns_to_sign_in(page, devhost) -> None:
     page.goto(console_url(devhost) + "signin")
     page.evaluate("sessionStorage.setItem('creditgate.token', 'expired.bogus.token')")
@@ -297,6 +369,29 @@ def test_another_company_sees_none_of_the_first_ones_data(page, devhost) -> None
         page.get_by_text("Nenhuma decisão encontrada.").wait_for()
     assert upload["upload_id"] not in page.content()
     assert "segredo-da-outra" not in page.content()
+
+
+def test_training_started_by_hand_that_fails_is_an_alert_on_the_overview(page, devhost) -> None:
+    headers = devhost.signup()
+    order = {"order_id": "O1", "customer_id": "C1", "ordered_at": "2025-01-02T10:00:00", "amount": 10.5, "invoiced": True}
+    with devhost.client(headers=headers) as client:
+        upload = client.post("/uploads", json={}).raise_for_status().json()
+        client.post(f"/uploads/{upload['upload_id']}/customers", json={"batch": 1, "items": [{"customer_id": "C1"}]}).raise_for_status()
+        client.post(f"/uploads/{upload['upload_id']}/orders", json={"batch": 1, "items": [order]}).raise_for_status()
+        client.post(f"/uploads/{upload['upload_id']}/commit", json={"train": False}).raise_for_status()
+        page.goto(console_url(devhost) + "signin")
+        page.evaluate("(token) => sessionStorage.setItem('creditgate.token', token)", headers["Authorization"].removeprefix("Bearer "))
+        page.goto(console_url(devhost) + "monitoring")
+        page.get_by_text("Nenhuma decisão no período.").wait_for()
+        page.get_by_role("button", name="Treinar agora").click()
+        page.get_by_text("Treinamento na fila.").wait_for()
+        (job,) = client.get("/training-jobs").json()["items"]
+        assert job["reason"] == "manual"
+        assert wait_for_job(client, job["job_id"], timeout=60)["status"] == "failed"  # one labeled order
+    page.get_by_role("link", name="Visão geral").click()
+    page.get_by_role("link", name=re.compile("^O último treinamento falhou")).wait_for()
+    assert "too little data" in page.locator(".alerts").inner_text()
+    check_page(page, "overview-alert")
 
 
 def test_english_is_selectable_and_remembered(page, devhost) -> None:

@@ -22,7 +22,7 @@ interface Summary {
 }
 
 export const decisionName = (decision: string): string => t(`decision_${decision}` as Key);
-const DECISION_COLORS: Record<Decision, string> = { invoice: COLORS.invoiced, review: COLORS.grey, hold: COLORS.refused };
+export const DECISION_COLORS: Record<Decision, string> = { invoice: COLORS.invoiced, review: COLORS.grey, hold: COLORS.refused };
 
 function rows(records: Record_[]): Child[][] {
   return records.map((r) => [
@@ -48,6 +48,14 @@ function summaryChart(summary: Summary): HTMLElement {
   }, summary.items.map((b) => `${b.start}: ${b.count}`).join("; "), true);
 }
 
+/** The form's `from` and `to` dates as a window of whole days (UTC), `to` inclusive. */
+export function setDays(params: URLSearchParams, data: FormData): void {
+  const from = String(data.get("from") ?? "");
+  const to = String(data.get("to") ?? "");
+  if (from) params.set("from", `${from}T00:00:00Z`);
+  if (to) params.set("to", new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString());
+}
+
 /** The query string of the filters that are filled; dates are whole days, `to` inclusive. */
 function query(form: HTMLFormElement): URLSearchParams {
   const params = new URLSearchParams();
@@ -56,10 +64,7 @@ function query(form: HTMLFormElement): URLSearchParams {
     const value = String(data.get(name) ?? "").trim();
     if (value) params.set(name, value);
   }
-  const from = String(data.get("from") ?? "");
-  const to = String(data.get("to") ?? "");
-  if (from) params.set("from", `${from}T00:00:00Z`);
-  if (to) params.set("to", new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString());
+  setDays(params, data);
   return params;
 }
 

@@ -1,5 +1,5 @@
 import { api, describe } from "../api";
-import { confirmDialog, field, h, notice, table } from "../dom";
+import { confirmDialog, field, h, notice, shownOnce, table } from "../dom";
 import { dateTime, t } from "../i18n";
 
 interface ApiKey {
@@ -48,8 +48,7 @@ export async function keysPage(): Promise<HTMLElement> {
     event.preventDefault();
     try {
       const created = await api<ApiKey & { key: string }>("POST", "api-keys", { name: name.value });
-      const shown = h("input", { id: "new-key", readonly: true, value: created.key, size: 60 });
-      status.replaceChildren(h("div", { class: "notice", role: "status" }, h("p", {}, t("keyShownOnce")), field(t("newKey"), shown)));
+      status.replaceChildren(shownOnce(t("keyShownOnce"), t("newKey"), "new-key", created.key));
       name.value = "";
       await refresh();
     } catch (error) {
