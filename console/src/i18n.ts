@@ -73,6 +73,7 @@ const pt = {
   skipped: "Ignorado",
   waitTime: "Espera",
   runTime: "Duração",
+  stageTimes: "Etapas",
   model: "Modelo",
   noJobs: "Nenhum treinamento ainda.",
   // models
@@ -326,6 +327,7 @@ const en: Record<Key, string> = {
   skipped: "Skipped",
   waitTime: "Wait",
   runTime: "Duration",
+  stageTimes: "Stages",
   model: "Model",
   noJobs: "No training jobs yet.",
   version: "Version",

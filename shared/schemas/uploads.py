@@ -70,6 +70,10 @@ class TrainingJobStatus(BaseModel):
     )
     error: str | None
     detail: str | None = Field(description="Why a job was skipped, or when a retry after a transient fault is due.")
+    stage_seconds: dict[str, float] | None = Field(
+        None, description="A succeeded job's time per stage (load, features, selection, holdout, refit, report, "
+        "champion, store), in seconds."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -373,14 +373,17 @@ def _train_and_register(settings: Settings, job_id: uuid.UUID, attempt: int) -> 
     store.put(f"{prefix}/manifest.json", json.dumps(manifest, indent=2, default=str).encode())
     stages["store"] = time.perf_counter() - started
 
-    version = retry_on_conflict(lambda: _register(settings, job_id, attempt, tenant_id, result, manifest, uri, comparison))
+    stages = {name: round(seconds, 3) for name, seconds in stages.items()}
+    version = retry_on_conflict(
+        lambda: _register(settings, job_id, attempt, tenant_id, result, manifest, uri, comparison, stages)
+    )
     log.info(
         "training job %s succeeded: version %d, holdout AUC %.4f, stages %s",
-        job_id, version, result.holdout_metrics["roc_auc"], {k: round(v, 2) for k, v in stages.items()},
+        job_id, version, result.holdout_metrics["roc_auc"], stages,
     )
 
 
-def _register(settings, job_id, attempt, tenant_id, result, manifest, uri, comparison) -> int:
+def _register(settings, job_id, attempt, tenant_id, result, manifest, uri, comparison, stages) -> int:
     with transaction() as session:
         job = session.scalars(locked(select(TrainingJob).where(*_owned(job_id, attempt)), TrainingJob, "update")).one_or_none()
         if job is None:
@@ -410,7 +413,7 @@ def _register(settings, job_id, attempt, tenant_id, result, manifest, uri, compa
                 report=result.model_report, drift_reference=result.drift_reference,
             )
         )
-        _end(session, settings, job, status="succeeded", model_version=version)
+        _end(session, settings, job, status="succeeded", model_version=version, stage_seconds=stages)
         if activate:
             webhooks.model_activated(session, tenant_id, version, by="training")
         return version

@@ -174,6 +174,7 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
 
     page.get_by_role("link", name="ver treinamentos").click()
     page.locator('[data-status="succeeded"]').wait_for(timeout=120_000)
+    page.get_by_text(re.compile(r"selection \d+,\d s · holdout")).wait_for()  # the job's stage times
     check_page(page, "jobs")
 
     page.get_by_role("link", name="Visão geral").click()

@@ -53,7 +53,7 @@ def test_an_expired_lease_is_requeued_and_trained_once_more(tenant):
 
     training.run_job(get_settings(), job_id)
     with pytest.raises(training._LostJob):  # the dead run's result, were it to arrive, is refused
-        training._register(get_settings(), job_id, attempt, tenant.tenant_id, None, None, None, None)
+        training._register(get_settings(), job_id, attempt, tenant.tenant_id, None, None, None, None, None)
     job = training_jobs.get_training_job(tenant, job_id)
     assert job.status == "succeeded"
     assert [v.active for v in versions(tenant)] == [True]
@@ -104,4 +104,6 @@ def test_without_a_devhost_the_maintenance_timer_runs_local_events(tenant):
     training_maintenance(TimerRequest(past_due=False))
     job = training_jobs.get_training_job(tenant, job_id)
     assert job.status == "succeeded" and job.model_version == 1
+    assert set(job.stage_seconds) == {"load", "features", "selection", "holdout", "refit", "report", "champion", "store"}
+    assert all(seconds >= 0 for seconds in job.stage_seconds.values())
     assert training.run_local_events(get_settings()) == 0, "the bus is empty: the event was taken once"

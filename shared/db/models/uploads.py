@@ -70,6 +70,7 @@ class TrainingJob(Base):
     model_version: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    stage_seconds: Mapped[dict[str, float] | None] = mapped_column(JSON)
     data_version: Mapped[int | None] = mapped_column(Integer)
     retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
