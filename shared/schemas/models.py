@@ -182,11 +182,16 @@ class ByDecision(BaseModel):
     hold: float
 
 
-class SummaryBucket(BaseModel):
+class DecisionsInBucket(BaseModel):
+    """What a day or week of decisions holds, for the summary and for monitoring."""
+
     start: date = Field(description="First day of the bucket (UTC); weeks start on Monday.")
     count: int
     decisions: ByDecision = Field(description="How many orders got each decision.")
     amount: ByDecision = Field(description="Amount of the orders of each decision (decisions logged with amounts).")
+
+
+class SummaryBucket(DecisionsInBucket):
     mean_score: float
 
 

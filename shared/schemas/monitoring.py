@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from shared.schemas.base import Boolean, Strict, integer
-from shared.schemas.models import ByDecision, TimeRange
+from shared.schemas.models import DecisionsInBucket, TimeRange
 
 class MonitoringQuery(TimeRange):
     # A query parameter is text: a plain int (lax) reads "3", unlike the JSON-number `integer`.
@@ -34,11 +34,7 @@ class Realized(BaseModel):
     review_invoiced: Figure = Field(description="Share of orders sent to review that were invoiced.")
 
 
-class MonitoringBucket(BaseModel):
-    start: date = Field(description="First day of the bucket (UTC); weeks start on Monday.")
-    count: int
-    decisions: ByDecision = Field(description="How many orders got each decision.")
-    amount: ByDecision = Field(description="Amount of the orders of each decision.")
+class MonitoringBucket(DecisionsInBucket):
     realized: Realized
 
 
