@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import console_files, openapi
+from shared import console_files
 from shared.demo import wait_for_job
 from shared.sample_data import generate
 from tests.services import REPO_ROOT, unavailable
@@ -32,10 +32,6 @@ DATASETS = ("customers", "credit_limits", "serasa_queries", "orders")
 CHARTS = ("chart-roc", "chart-pr", "chart-ks", "chart-histogram", "chart-calibration", "chart-importance")
 PASSWORD = "senha de teste longa"
 TIMEOUT_MS = 15_000
-
-# The policy and decisions pages read routes merged alongside the console (GET/PUT /policy,
-# GET /predictions/summary); their steps run wherever the app has them.
-DECISION_POLICY = "/policy" in openapi.document()["paths"]
 
 # One backend is enough here: the pages read the API, whose backends have their own e2e tests.
 pytestmark = pytest.mark.parametrize("devhost", ["sqlite"], indirect=True)
@@ -224,9 +220,8 @@ def test_a_company_goes_from_sign_up_to_a_trained_model_and_its_decisions(page, 
     check_page(page, "try")
 
     order_id = page.get_by_label("Código do pedido").input_value()
-    if DECISION_POLICY:
-        check_policy_changes_the_next_decision(page, devhost)
-        check_decisions_page(page, order_id)
+    check_policy_changes_the_next_decision(page, devhost)
+    check_decisions_page(page, order_id)
     labeled = {**list(sample.records("orders"))[-1], "order_id": order_id, "invoiced": True}
     check_monitoring_page(page, devhost, labeled, active_version=inactive)
     check_webhooks_page(page)
@@ -365,9 +360,8 @@ def test_another_company_sees_none_of_the_first_ones_data(page, devhost) -> None
     page.get_by_text("Nenhuma chave ainda.").wait_for()
     page.get_by_role("link", name="Visão geral").click()
     page.get_by_text("Nenhum modelo treinado ainda").wait_for()
-    if DECISION_POLICY:
-        page.get_by_role("link", name="Decisões").click()
-        page.get_by_text("Nenhuma decisão encontrada.").wait_for()
+    page.get_by_role("link", name="Decisões").click()
+    page.get_by_text("Nenhuma decisão encontrada.").wait_for()
     assert upload["upload_id"] not in page.content()
     assert "segredo-da-outra" not in page.content()
 
