@@ -107,23 +107,25 @@ def check_page(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def painted_pixels(page, canvas_id: str) -> int:
-    """How many pixels of the canvas a chart has drawn on (0 for a blank canvas)."""
-    return page.evaluate(
-        """(id) => { const c = document.getElementById(id);
-            const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-            let painted = 0; for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
-            return painted; }""",
-        canvas_id,
-    )
+# Whether a chart has drawn on its canvas: over 2,000 painted pixels (a blank canvas has none).
+PAINTED = """(id) => { const c = document.getElementById(id);
+    if (!c || c.width === 0) return false;
+    const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let painted = 0; for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+    return painted > 2000; }"""
 
 
 def assert_chart_drawn(page, canvas_id: str) -> None:
+    """Chart.js draws on the frame after the canvas is sized, so the test waits for the pixels."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     canvas = page.locator(f"#{canvas_id}")
     canvas.wait_for()
     assert int(canvas.get_attribute("data-points")) > 1, canvas_id
-    page.wait_for_function("(id) => document.getElementById(id).width > 0", arg=canvas_id)
-    assert painted_pixels(page, canvas_id) > 2000, canvas_id
+    try:
+        page.wait_for_function(PAINTED, arg=canvas_id, timeout=10_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{canvas_id} was not drawn") from None
 
 
 def sign_up(page, devhost, company: str) -> str:
